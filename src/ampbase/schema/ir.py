@@ -318,11 +318,16 @@ class EnumDef:
 
 @dataclass(frozen=True, slots=True)
 class CustomTypeDef:
-    """A non-model object type (``a.custom_type``, SDL type without ``@model``)."""
+    """A non-model object type (``a.custom_type``, SDL type without ``@model``).
+
+    ``is_input`` marks an SDL ``input`` type a user declared for custom operation
+    arguments; it is printed as written (no ``Input`` twin) and only used by arguments.
+    """
 
     name: str
     fields: tuple[FieldDef, ...]
     source: SourceLocation | None = field(default=None, compare=False)
+    is_input: bool = False
 
 
 class OperationKind(StrEnum):
