@@ -1,0 +1,338 @@
+"""The engine: executes GraphQL requests of the generated AppSync API against storage.
+
+``Engine(schema, storage, pubsub, secret=...)`` compiles the resolved schema
+to a graphql-core schema once, installs the AWS scalars and binds a resolver
+to every generated operation, relationship field and custom operation.
+:meth:`Engine.execute` runs one request and returns the response body; it
+never raises for request problems. Parsed and validated documents are cached
+by query text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import CoroutineType
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    validate,
+)
+
+from ampbase.compiler.graphql_schema import build_graphql_schema
+from ampbase.engine.authorization import Authorizer
+from ampbase.engine.custom import call_handlers
+from ampbase.engine.identity import Identity
+from ampbase.engine.keys import KeySpec
+from ampbase.engine.operations import DataOperations, ListRequest
+from ampbase.engine.pagination import TokenCodec
+from ampbase.engine.relations import RelationField
+from ampbase.engine.results import error_body, response_body
+from ampbase.engine.scalars import install_scalars
+from ampbase.errors import RequestError
+from ampbase.pubsub.base import PubSub
+from ampbase.schema.ir import CustomOperationDef, IndexDef, ModelDef, OperationKind, SchemaDef
+from ampbase.storage.base import StorageAdapter
+
+__all__ = ["DOCUMENT_CACHE_SIZE", "Engine", "RequestContext"]
+
+logger = logging.getLogger("ampbase.engine")
+
+DOCUMENT_CACHE_SIZE = 4096
+_LIST_ARGS = frozenset({"filter", "limit", "nextToken", "sortDirection"})
+_SUBSCRIPTION_MESSAGE = (
+    "Subscriptions are served by the realtime endpoint: open a WebSocket to the API's realtime URL "
+    "(graphql-ws protocol, as the Amplify client does); the HTTP endpoint runs queries and mutations only."
+)
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """Per-request state handed to resolvers as ``info.context``."""
+
+    identity: Identity
+    request_id: str
+    loaders: dict[Any, Any] = field(default_factory=dict)
+
+
+Resolver = Callable[..., Any]
+
+
+class Engine:
+    """Executes GraphQL requests for one resolved schema."""
+
+    def __init__(
+        self,
+        schema: SchemaDef,
+        storage: StorageAdapter,
+        pubsub: PubSub,
+        *,
+        secret: bytes,
+        clock: Callable[[], datetime] | None = None,
+        max_limit: int = 1000,
+        debug: bool = False,
+    ) -> None:
+        if max_limit < 1:
+            raise ValueError("max_limit must be at least 1")
+        self.schema = schema
+        self.storage = storage
+        self.pubsub = pubsub
+        self.debug = debug
+        self.authorizer = Authorizer(schema)
+        self.operations = DataOperations(
+            storage, pubsub, TokenCodec(secret), clock=clock, max_limit=max_limit
+        )
+        self.graphql_schema: GraphQLSchema = build_graphql_schema(schema)
+        install_scalars(self.graphql_schema)
+        self._documents: OrderedDict[str, DocumentNode | list[GraphQLError]] = OrderedDict()
+        self._request_ids = itertools.count(1)
+        self._request_prefix = os.urandom(4).hex()
+        _Binder(self).bind()
+
+    # ------------------------------------------------------------------ execution
+
+    def _document(self, query: str) -> DocumentNode | list[GraphQLError]:
+        cached = self._documents.get(query)
+        if cached is not None:
+            self._documents.move_to_end(query)
+            return cached
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            result: DocumentNode | list[GraphQLError] = [error]
+        else:
+            errors = validate(self.graphql_schema, document)
+            result = errors if errors else document
+        self._documents[query] = result
+        if len(self._documents) > DOCUMENT_CACHE_SIZE:
+            self._documents.popitem(last=False)
+        return result
+
+    def new_request_id(self) -> str:
+        return f"{self._request_prefix}-{next(self._request_ids)}"
+
+    async def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None,
+        identity: Identity,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Run one request; the response body (``data`` plus ``errors`` when any)."""
+        request_id = self.new_request_id()
+        try:
+            if not query.strip():
+                return error_body([GraphQLError("The request has no GraphQL query.")], request_id)
+            raw_variables: object = variables
+            if raw_variables is not None and not isinstance(raw_variables, Mapping):
+                return error_body([GraphQLError("'variables' must be a JSON object.")], request_id)
+            document = self._document(query)
+            if isinstance(document, list):
+                return error_body(document, request_id)
+            operation = get_operation_ast(document, operation_name)
+            if operation is not None and operation.operation is OperationType.SUBSCRIPTION:
+                refusal = RequestError(_SUBSCRIPTION_MESSAGE, error_type="UnsupportedOperation")
+                error = GraphQLError(_SUBSCRIPTION_MESSAGE, operation, original_error=refusal)
+                return error_body([error], request_id)
+            context = RequestContext(identity, request_id)
+            result = execute(
+                self.graphql_schema,
+                document,
+                context_value=context,
+                variable_values=dict(variables or {}),
+                operation_name=operation_name,
+                is_awaitable=_is_awaitable,
+            )
+            if isinstance(result, ExecutionResult):
+                return response_body(result, request_id, debug=self.debug)
+            return response_body(await result, request_id, debug=self.debug)
+        except Exception as exc:  # noqa: BLE001 - reported as "Internal server error", logged with the id
+            error = GraphQLError("Internal server error", original_error=exc)
+            return error_body([error], request_id, debug=self.debug)
+
+
+def _is_awaitable(value: Any) -> bool:
+    """Faster than graphql-core's generic check: our resolvers return coroutines or futures only."""
+    return isinstance(value, CoroutineType | asyncio.Future)
+
+
+class _Binder:
+    """Attaches resolvers to the fields of the compiled schema."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.schema = engine.schema
+        self.gql = engine.graphql_schema
+
+    def _field(self, type_name: str, field_name: str) -> GraphQLField | None:
+        gtype = self.gql.type_map.get(type_name)
+        if not isinstance(gtype, GraphQLObjectType):
+            return None
+        gfield: GraphQLField | None = gtype.fields.get(field_name)
+        return gfield
+
+    def _bind(self, type_name: str, field_name: str | None, resolver: Resolver) -> GraphQLField | None:
+        if not field_name:
+            return None
+        gfield = self._field(type_name, field_name)
+        if gfield is not None:
+            gfield.resolve = resolver
+        return gfield
+
+    def bind(self) -> None:
+        for model in self.schema.models:
+            self._bind_model(model)
+        for op in self.schema.operations:
+            if op.kind is not OperationKind.SUBSCRIPTION:
+                self._bind(op.kind.value, op.name, self._custom(op))
+
+    @staticmethod
+    def _sort_argument(gfield: GraphQLField | None, taken: set[str]) -> str | None:
+        if gfield is None:
+            return None
+        rest = [name for name in gfield.args if name not in _LIST_ARGS and name not in taken]
+        return rest[0] if len(rest) == 1 else None
+
+    def _bind_model(self, model: ModelDef) -> None:
+        ops = model.operations
+        if ops is not None:
+            self._bind("Query", ops.get, self._get(model, ops.get or ""))
+            if ops.list:
+                gfield = self._field("Query", ops.list)
+                spec = None
+                if model.custom_primary_key:
+                    spec = KeySpec(
+                        model.partition_key,
+                        model.sort_keys,
+                        self._sort_argument(gfield, {model.partition_key}) if model.sort_keys else None,
+                    )
+                self._bind("Query", ops.list, self._list(ListRequest(ops.list, model, None, spec)))
+            for kind, name in (("create", ops.create), ("update", ops.update), ("delete", ops.delete)):
+                if name:
+                    self._bind("Mutation", name, self._write(model, kind, name))
+        for index in model.indexes:
+            if index.query_field:
+                self._bind_index(model, index)
+        for f in model.fields:
+            rel = f.relation
+            if rel is None:
+                continue
+            related = self.schema.get_model(rel.related_model)
+            if related is None or not rel.remote_fields:
+                continue
+            sort_spec = None
+            gfield = self._field(model.name, f.name)
+            if rel.remote_index is not None:
+                rindex = next((i for i in related.indexes if i.name == rel.remote_index), None)
+                if rindex is not None:
+                    rest = rindex.key_fields[len(rel.remote_fields) :]
+                    if rest:
+                        sort_spec = KeySpec(
+                            rindex.partition_key, tuple(rest), self._sort_argument(gfield, set())
+                        )
+            relation = RelationField(model, f, rel, related, sort_spec)
+            self._bind(model.name, f.name, self._relation(relation))
+
+    def _bind_index(self, model: ModelDef, index: IndexDef) -> None:
+        assert index.query_field is not None
+        gfield = self._field("Query", index.query_field)
+        spec = KeySpec(
+            index.partition_key,
+            index.sort_keys,
+            self._sort_argument(gfield, {index.partition_key}) if index.sort_keys else None,
+        )
+        self._bind("Query", index.query_field, self._list(ListRequest(index.query_field, model, index, spec)))
+
+    # ------------------------------------------------------------------ resolvers
+
+    def _get(self, model: ModelDef, field_name: str) -> Resolver:
+        engine = self.engine
+
+        async def resolve_get(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+            ctx: RequestContext = info.context
+            engine.authorizer.check_model(ctx.identity, model, "get", field_name, "Query")
+            return await engine.operations.get(model, args)
+
+        return resolve_get
+
+    def _list(self, request: ListRequest) -> Resolver:
+        engine = self.engine
+
+        async def resolve_list(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+            ctx: RequestContext = info.context
+            engine.authorizer.check_model(ctx.identity, request.model, "list", request.field, "Query")
+            return await engine.operations.list(request, args)
+
+        return resolve_list
+
+    def _write(self, model: ModelDef, kind: str, field_name: str) -> Resolver:
+        engine = self.engine
+        run = {
+            "create": engine.operations.create,
+            "update": engine.operations.update,
+            "delete": engine.operations.delete,
+        }[kind]
+
+        async def resolve_write(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+            ctx: RequestContext = info.context
+            engine.authorizer.check_model(ctx.identity, model, kind, field_name, "Mutation")
+            return await run(field_name, model, args)
+
+        return resolve_write
+
+    def _relation(self, relation: RelationField) -> Resolver:
+        engine = self.engine
+        related = relation.related
+        type_name = relation.parent.name
+        field_name = relation.field.name
+
+        if relation.is_connection:
+
+            async def resolve_connection(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+                ctx: RequestContext = info.context
+                engine.authorizer.check_model(ctx.identity, related, "list", field_name, type_name)
+                if not isinstance(source, Mapping):
+                    return None
+                return await relation.connection(engine.operations, ctx.loaders, source, args)
+
+            return resolve_connection
+
+        async def resolve_single(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
+            ctx: RequestContext = info.context
+            engine.authorizer.check_model(ctx.identity, related, "get", field_name, type_name)
+            if not isinstance(source, Mapping):
+                return None
+            return await relation.single(engine.operations, ctx.loaders, source)
+
+        return resolve_single
+
+    def _custom(self, op: CustomOperationDef) -> Resolver:
+        engine = self.engine
+        is_mutation = op.kind is OperationKind.MUTATION
+
+        async def resolve_custom(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+            ctx: RequestContext = info.context
+            engine.authorizer.check_operation(ctx.identity, op)
+            result = await call_handlers(op, args, ctx.identity, engine, ctx.request_id)
+            if is_mutation:
+                await engine.operations.publish(op.name, None, result)
+            return result
+
+        return resolve_custom

@@ -1,0 +1,338 @@
+"""Subscriptions: preparing one, and rendering a committed change for it.
+
+:func:`prepare_subscription` parses and validates a subscription document against
+``engine.graphql_schema`` (exactly one operation of type ``subscription`` with one
+root field), works out which mutations the root field listens to (a model's
+``onCreate<T>`` → that model's create mutation, ``@model(subscriptions:)`` names
+included; a custom subscription → its ``subscribe_to``), turns the ``filter``
+argument into a :mod:`~ampbase.storage.predicate` (plus AppSync's classic
+argument filters: every other non-null argument must equal the record's field of
+that name) and checks that the caller may ``listen`` to the model (or run the
+custom subscription). Problems raise :class:`~ampbase.errors.RequestError`
+(``ValidationError`` / ``Unauthorized``), which the realtime server turns into
+the protocol's error frame.
+
+:func:`render_event` is called for every published
+:class:`~ampbase.pubsub.base.ChangeEvent`. When the event's mutation is one the
+subscription listens to, the subscriber may still read the model (re-checked per
+event, so revoked rules take effect) and the filter matches the committed record,
+the subscription's *own* selection set is executed against that record, with the
+subscriber's identity (relationship fields are resolved and authorized as in a
+query). The result is the ``payload`` of the ``data``/``next`` frame.
+
+Difference from AppSync: AppSync forwards the *mutation's* result, so a field the
+mutation did not select arrives as ``null`` even when the subscription asks for
+it, and relational fields are redacted. ampbase projects the full committed
+record onto the subscription's selection set instead: every field the subscriber
+asked for is filled. This is a superset the Amplify client accepts (its default
+selection sets ask for exactly the fields its mutations select).
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    TypeNameMetaFieldDef,
+    Visitor,
+    execute,
+    parse,
+    validate,
+    visit,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+
+from ampbase.engine.engine import Engine, RequestContext
+from ampbase.engine.filters import combine, filter_to_predicate
+from ampbase.engine.identity import Identity
+from ampbase.engine.results import response_body
+from ampbase.errors import RequestError, UnauthorizedError, ValidationError
+from ampbase.schema.ir import CustomOperationDef, ModelDef, OperationKind, SchemaDef
+from ampbase.storage.predicate import Compare, Predicate, evaluate
+
+__all__ = [
+    "PreparedSubscription",
+    "SubscriptionRoute",
+    "event_matches",
+    "prepare_subscription",
+    "render_event",
+    "render_record",
+    "subscription_routes",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRoute:
+    """What one ``Subscription`` root field listens to."""
+
+    field_name: str
+    mutations: frozenset[str]
+    model: ModelDef | None = None
+    operation: CustomOperationDef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSubscription:
+    """A validated, authorized subscription of one subscriber."""
+
+    engine: Engine
+    document: DocumentNode
+    operation_name: str | None
+    variables: dict[str, Any]
+    identity: Identity
+    route: SubscriptionRoute
+    predicate: Predicate | None
+    # Set when the rendering depends only on the record (no field with a resolver is
+    # selected): subscribers with equal keys can share one rendering per event.
+    render_key: tuple[str, str, str | None] | None = None
+
+    @property
+    def field_name(self) -> str:
+        return self.route.field_name
+
+    @property
+    def mutations(self) -> frozenset[str]:
+        return self.route.mutations
+
+
+_ROUTES: weakref.WeakKeyDictionary[Engine, dict[str, SubscriptionRoute]] = weakref.WeakKeyDictionary()
+_DOCUMENTS: weakref.WeakKeyDictionary[Engine, OrderedDict[str, tuple[DocumentNode, bool] | str]] = (
+    weakref.WeakKeyDictionary()
+)
+_DOCUMENT_CACHE_SIZE = 1024
+
+
+def _build_routes(schema: SchemaDef) -> dict[str, SubscriptionRoute]:
+    routes: dict[str, SubscriptionRoute] = {}
+    for model in schema.models:
+        ops = model.operations
+        if ops is None:
+            continue
+        for names, mutation in (
+            (ops.on_create, ops.create),
+            (ops.on_update, ops.update),
+            (ops.on_delete, ops.delete),
+        ):
+            for name in names:
+                listened = frozenset({mutation}) if mutation else frozenset()
+                routes[name] = SubscriptionRoute(name, listened, model=model)
+    for op in schema.operations:
+        if op.kind is OperationKind.SUBSCRIPTION:
+            routes[op.name] = SubscriptionRoute(op.name, frozenset(op.subscribe_to), operation=op)
+    return routes
+
+
+def subscription_routes(engine: Engine) -> dict[str, SubscriptionRoute]:
+    """Root field name → route, computed once per engine."""
+    routes = _ROUTES.get(engine)
+    if routes is None:
+        routes = _build_routes(engine.schema)
+        _ROUTES[engine] = routes
+    return routes
+
+
+def _validation(message: str) -> ValidationError:
+    return ValidationError(message)
+
+
+def _first_error(errors: list[GraphQLError]) -> RequestError:
+    return ValidationError("; ".join(e.message for e in errors[:3]))
+
+
+def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(operations) != 1:
+            raise _validation("Must provide operation name if query contains multiple operations.")
+        return operations[0]
+    for op in operations:
+        if op.name is not None and op.name.value == operation_name:
+            return op
+    raise _validation(f"Unknown operation named '{operation_name}'.")
+
+
+def prepare_subscription(
+    engine: Engine,
+    query: str,
+    variables: Mapping[str, Any] | None,
+    identity: Identity,
+    operation_name: str | None = None,
+) -> PreparedSubscription:
+    """Validate and authorize a subscription request; raises :class:`RequestError`."""
+    checked = _checked_document(engine, query)
+    if isinstance(checked, str):
+        raise ValidationError(checked)
+    document, pure = checked
+    operation = _operation(document, operation_name)
+    if operation.operation is not OperationType.SUBSCRIPTION:
+        raise _validation(
+            f"The realtime endpoint only serves subscriptions, not a {operation.operation.value}."
+        )
+    root_type = engine.graphql_schema.subscription_type
+    if root_type is None:
+        raise _validation("This API has no subscriptions.")
+    fields = [s for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    if len(fields) != 1 or len(operation.selection_set.selections) != 1:
+        raise _validation("A subscription must select exactly one top-level field.")
+    node = fields[0]
+    field_name = node.name.value
+    route = subscription_routes(engine).get(field_name)
+    field_def = root_type.fields.get(field_name)
+    if route is None or field_def is None:
+        raise _validation(f"Subscription field '{field_name}' is not served.")
+
+    coerced = get_variable_values(
+        engine.graphql_schema, operation.variable_definitions or (), dict(variables or {})
+    )
+    if isinstance(coerced, list):
+        raise _first_error(coerced)
+    try:
+        args = get_argument_values(field_def, node, coerced)
+    except GraphQLError as error:
+        raise _first_error([error]) from None
+
+    _authorize(engine, identity, route)
+    predicate = _predicate(args)
+    render_key = None
+    if pure:
+        render_key = (query, json.dumps(variables or {}, sort_keys=True, default=str), operation_name)
+    return PreparedSubscription(
+        engine=engine,
+        document=document,
+        operation_name=operation_name,
+        variables=dict(variables or {}),
+        identity=identity,
+        route=route,
+        predicate=predicate,
+        render_key=render_key,
+    )
+
+
+def _checked_document(engine: Engine, query: str) -> tuple[DocumentNode, bool] | str:
+    """``(document, pure)`` for a valid document, else the error message; cached per engine and query."""
+    cache = _DOCUMENTS.get(engine)
+    if cache is None:
+        cache = _DOCUMENTS[engine] = OrderedDict()
+    cached = cache.get(query)
+    if cached is not None:
+        cache.move_to_end(query)
+        return cached
+    result: tuple[DocumentNode, bool] | str
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        result = _first_error([error]).message
+    else:
+        errors = validate(engine.graphql_schema, document)
+        if errors:
+            result = _first_error(errors).message
+        else:
+            result = (document, not _selects_resolved_fields(engine, document))
+    cache[query] = result
+    if len(cache) > _DOCUMENT_CACHE_SIZE:
+        cache.popitem(last=False)
+    return result
+
+
+def _selects_resolved_fields(engine: Engine, document: DocumentNode) -> bool:
+    """Whether any selected field has a resolver (relations: their result depends on the caller)."""
+    type_info = TypeInfo(engine.graphql_schema)
+    found = False
+
+    class Finder(Visitor):
+        def enter_field(self, *_args: Any) -> None:
+            nonlocal found
+            field_def = type_info.get_field_def()
+            if (
+                field_def is not None
+                and field_def.resolve is not None
+                and field_def is not TypeNameMetaFieldDef
+            ):
+                found = True
+
+    visit(document, TypeInfoVisitor(type_info, Finder()))
+    return found
+
+
+def _authorize(engine: Engine, identity: Identity, route: SubscriptionRoute) -> None:
+    if route.model is not None:
+        engine.authorizer.check_model(identity, route.model, "listen", route.field_name, "Subscription")
+    elif route.operation is not None:
+        engine.authorizer.check_operation(identity, route.operation)
+
+
+def _predicate(args: Mapping[str, Any]) -> Predicate | None:
+    parts: list[Predicate | None] = []
+    for name, value in args.items():
+        if value is None:
+            continue
+        if name == "filter":
+            parts.append(filter_to_predicate(value))
+        else:
+            # AppSync: a subscription argument filters on the result field of the same name.
+            parts.append(Compare(name, "eq", value))
+    return combine(*parts)
+
+
+def _readable(sub: PreparedSubscription) -> bool:
+    try:
+        _authorize(sub.engine, sub.identity, sub.route)
+    except UnauthorizedError:
+        return False
+    return True
+
+
+def event_matches(sub: PreparedSubscription, mutation: str, record: Any) -> bool:
+    """Whether the event reaches this subscriber (mutation, read rights, filter)."""
+    if mutation not in sub.route.mutations:
+        return False
+    if not _readable(sub):
+        return False
+    if sub.predicate is None:
+        return True
+    return isinstance(record, Mapping) and evaluate(sub.predicate, dict(record))
+
+
+async def render_event(sub: PreparedSubscription, mutation: str, record: Any) -> dict[str, Any] | None:
+    """The ``data`` payload for this subscriber, or ``None`` when the event is not for it."""
+    if not event_matches(sub, mutation, record):
+        return None
+    return await render_record(sub, record)
+
+
+async def render_record(sub: PreparedSubscription, record: Any) -> dict[str, Any] | None:
+    """Execute the subscription's selection set against ``record`` (already matched).
+
+    ``None`` when nothing is left to send (the root field resolved to ``null``
+    without errors, which the client would drop anyway).
+    """
+    engine = sub.engine
+    request_id = engine.new_request_id()
+    result = execute(
+        engine.graphql_schema,
+        sub.document,
+        root_value={sub.route.field_name: record},
+        context_value=RequestContext(sub.identity, request_id),
+        variable_values=sub.variables,
+        operation_name=sub.operation_name,
+    )
+    if not isinstance(result, ExecutionResult):
+        result = await result
+    body = response_body(result, request_id, debug=engine.debug)
+    data = body.get("data")
+    if not body.get("errors") and (not data or all(v is None for v in data.values())):
+        return None
+    return body
