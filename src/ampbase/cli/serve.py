@@ -1,0 +1,85 @@
+"""``ampbase serve SCHEMA``: serve a schema, production style (no watching)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ampbase.cli.output import echo
+from ampbase.schema.ir import SchemaDef
+from ampbase.server.apikeys import ensure_api_key, expires_in_days, usable_keys
+from ampbase.server.app import create_app
+from ampbase.server.outputs import write_outputs
+from ampbase.server.run import serve_app
+from ampbase.server.settings import Settings
+from ampbase.server.wiring import Runtime
+
+__all__ = ["api_key_for_outputs", "run_serve"]
+
+
+async def run_serve(
+    schema_path: Path,
+    *,
+    database_url: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    allow_plain_http: bool | None = None,
+    public_url: str | None = None,
+    outputs: Path | None = None,
+    state_dir: Path | None = None,
+) -> int:
+    from ampbase.schema.loader import load_schema
+
+    settings = (
+        Settings.from_env()
+        .merged(
+            database_url=database_url,
+            host=host,
+            port=port,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            allow_plain_http=allow_plain_http,
+            public_url=public_url,
+            outputs=outputs,
+            state_dir=state_dir,
+        )
+        .validate()
+    )
+    schema = load_schema(schema_path)
+    runtime = Runtime(schema, settings)
+    await runtime.start()
+    try:
+        api_key = await api_key_for_outputs(runtime, schema, create=settings.outputs is not None)
+        if settings.outputs is not None:
+            write_outputs(settings.outputs, schema, url=settings.url, api_key=api_key)
+
+        def started() -> None:
+            echo(f"ampbase serving {schema_path} at {settings.url}")
+            if settings.outputs is not None:
+                echo(f"  wrote {settings.outputs}")
+
+        await serve_app(create_app(runtime), settings, on_started=started)
+    finally:
+        await runtime.stop()
+    return 0
+
+
+async def api_key_for_outputs(runtime: Runtime, schema: SchemaDef, *, create: bool) -> str | None:
+    """The API key to publish (created if ``create`` and none is valid), when apiKey mode is on."""
+    if "apiKey" not in schema.auth.modes:
+        return None
+    if create:
+        record, created = await ensure_api_key(runtime.storage, days=expires_in_days(schema))
+        if created:
+            echo(f"created API key {record.id}")
+        return record.id
+    keys = usable_keys(await runtime.storage.list_api_keys())
+    if not keys:
+        echo(
+            "warning: the schema allows API keys but the database has no valid one; "
+            "create one with: ampbase keys create --database-url ...",
+            err=True,
+        )
+        return None
+    return keys[0].id
