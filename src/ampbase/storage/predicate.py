@@ -145,6 +145,11 @@ Predicate = (
 def _cmp(op: str, left: Any, right: Any) -> bool:
     if left is None or right is None:
         return op == "ne" and left != right
+    if op in ("lt", "le", "gt", "ge") and (
+        isinstance(left, list | tuple | dict) or isinstance(right, list | tuple | dict)
+    ):
+        # Like DynamoDB (and SQL storage): only scalars have an order.
+        return False
     try:
         if op == "eq":
             return bool(left == right)

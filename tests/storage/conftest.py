@@ -1,0 +1,67 @@
+"""The ``storage`` fixtures, parametrised over every storage backend.
+
+SQLite and the in-memory reference adapter today; a PostgreSQL backend adds
+itself to ``BACKENDS`` and ``create_storage`` and the whole conformance suite
+runs against it unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from ampbase.schema.ir import SchemaDef
+from ampbase.storage.base import StorageAdapter
+from ampbase.storage.memory import MemoryStorage
+from ampbase.storage.sqlite import SQLiteStorage
+from tests.storage.schemas import conformance_schema
+
+BACKENDS = ["sqlite", "memory"]
+_MEMORY: dict[Path, MemoryStorage] = {}
+
+StorageFactory = Callable[..., Awaitable[StorageAdapter]]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def create_storage(backend: str, directory: Path, name: str) -> StorageAdapter:
+    """A new (unopened) adapter of ``backend``; the same ``name`` = the same database."""
+    if backend == "sqlite":
+        return SQLiteStorage(directory / f"{name}.sqlite")
+    if backend == "memory":
+        # The same object for the same name, so a reopen sees the earlier data.
+        return _MEMORY.setdefault(directory / name, MemoryStorage())
+    raise AssertionError(f"unknown backend {backend}")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def open_storage(backend: str, tmp_path: Path) -> AsyncIterator[StorageFactory]:
+    """``await open_storage(schema, name="db")``: an opened adapter, closed after the test."""
+    opened: list[StorageAdapter] = []
+
+    async def factory(schema: SchemaDef, *, name: str = "db") -> StorageAdapter:
+        storage = create_storage(backend, tmp_path, name)
+        await storage.open(schema)
+        opened.append(storage)
+        return storage
+
+    yield factory
+    for storage in opened:
+        await storage.close()
+    for key in [k for k in _MEMORY if k.parent == tmp_path]:
+        del _MEMORY[key]
+
+
+@pytest.fixture
+async def storage(open_storage: StorageFactory) -> StorageAdapter:
+    return await open_storage(conformance_schema())
