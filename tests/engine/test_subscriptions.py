@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from ampbase.auth.policy import SchemaPolicy
 from ampbase.engine.authorization import Authorizer
 from ampbase.engine.identity import Identity
 from ampbase.engine.subscriptions import event_matches, prepare_subscription, render_event
 from ampbase.errors import UnauthorizedError, ValidationError
-from ampbase.schema.ir import ModelDef
+from ampbase.schema.ir import AuthConfig, ModelDef
 from tests.engine.conftest import HarnessFactory
-from tests.engine.harness import API_KEY, Harness
+from tests.engine.harness import API_KEY, Harness, schema_from_sdl
 
 pytestmark = pytest.mark.anyio
 
@@ -258,3 +260,61 @@ async def test_a_cached_invalid_document_fails_the_same_way_every_time(make_engi
     for _ in range(2):
         with pytest.raises(ValidationError, match="Cannot query field 'nope'"):
             prepare_subscription(h.engine, "subscription { onCreateTodo { nope } }", {}, API_KEY)
+
+
+OWNED = """
+type Diary @model @auth(rules: [{ allow: owner }, { allow: public, operations: [read] }]) {
+  id: ID!
+  text: String
+}
+"""
+ALICE = Identity(mode="userPool", claims={"sub": "s-alice", "username": "alice"})
+BOB = Identity(mode="userPool", claims={"sub": "s-bob", "username": "bob"})
+
+
+async def test_owner_rules_of_the_policy_filter_each_event(make_engine: HarnessFactory) -> None:
+    schema = replace(schema_from_sdl(OWNED), auth=AuthConfig("apiKey", ("apiKey", "userPool")))
+    h = await make_engine(schema)
+    h.engine.policy = SchemaPolicy(schema)  # what the engine exposes once it adopts the policy
+    query = "subscription ($owner: String) { onCreateDiary(owner: $owner) { id text } }"
+    alices = {"id": "d1", "text": "mine", "owner": "s-alice::alice", "__typename": "Diary"}
+    bobs = {"id": "d2", "text": "his", "owner": "s-bob::bob", "__typename": "Diary"}
+
+    alice = prepare_subscription(h.engine, query, {}, ALICE)
+    assert event_matches(alice, "createDiary", alices)
+    assert not event_matches(alice, "createDiary", bobs)
+    assert prepare_subscription(h.engine, query, {"owner": "alice"}, ALICE).predicate is None
+    with pytest.raises(UnauthorizedError):
+        prepare_subscription(h.engine, query, {"owner": "alice"}, BOB)
+    public = prepare_subscription(h.engine, query, {}, API_KEY)  # a static rule: every record
+    assert event_matches(public, "createDiary", alices)
+    assert event_matches(public, "createDiary", bobs)
+    assert await render_event(alice, "createDiary", alices) == {
+        "data": {"onCreateDiary": {"id": "d1", "text": "mine"}}
+    }
+
+
+PROFILE = """
+type Profile @model @auth(rules: [{ allow: public }, { allow: owner }]) {
+  id: ID!
+  name: String
+  ssn: String @auth(rules: [{ allow: owner }])
+}
+"""
+
+
+async def test_policy_projects_owner_values_and_nulls_protected_fields(make_engine: HarnessFactory) -> None:
+    schema = replace(schema_from_sdl(PROFILE), auth=AuthConfig("apiKey", ("apiKey", "userPool")))
+    h = await make_engine(schema)
+    h.engine.policy = SchemaPolicy(schema)
+    query = "subscription { onCreateProfile { id ssn owner } }"
+    record = {"id": "p1", "ssn": "123", "owner": "s-alice::alice", "__typename": "Profile"}
+    owner = prepare_subscription(h.engine, query, {}, ALICE)
+    public = prepare_subscription(h.engine, query, {}, API_KEY)
+    assert owner.render_key is None  # visibility depends on the subscriber
+    assert await render_event(owner, "createProfile", record) == {
+        "data": {"onCreateProfile": {"id": "p1", "ssn": "123", "owner": "alice"}}
+    }
+    assert await render_event(public, "createProfile", record) == {
+        "data": {"onCreateProfile": {"id": "p1", "ssn": None, "owner": "alice"}}
+    }

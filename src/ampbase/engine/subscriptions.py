@@ -6,8 +6,10 @@ root field), works out which mutations the root field listens to (a model's
 ``onCreate<T>`` → that model's create mutation, ``@model(subscriptions:)`` names
 included; a custom subscription → its ``subscribe_to``), turns the ``filter``
 argument into a :mod:`~ampbase.storage.predicate` (plus AppSync's classic
-argument filters: every other non-null argument must equal the record's field of
-that name) and checks that the caller may ``listen`` to the model (or run the
+argument filters for custom subscriptions: every other non-null argument must equal
+the record's field of that name; a model subscription's other arguments are owner
+arguments, checked by authorization) and checks that the caller may ``listen`` to
+the model, adding the owner / dynamic-group filter the rules imply (or may run the
 custom subscription). Problems raise :class:`~ampbase.errors.RequestError`
 (``ValidationError`` / ``Unauthorized``), which the realtime server turns into
 the protocol's error frame.
@@ -34,7 +36,7 @@ import json
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -55,6 +57,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 
+from ampbase.auth.policy import ModelPolicy, SchemaPolicy
 from ampbase.engine.engine import Engine, RequestContext
 from ampbase.engine.filters import combine, filter_to_predicate
 from ampbase.engine.identity import Identity
@@ -95,6 +98,8 @@ class PreparedSubscription:
     identity: Identity
     route: SubscriptionRoute
     predicate: Predicate | None
+    # the root field's coerced arguments
+    arguments: dict[str, Any] = field(default_factory=dict)
     # Set when the rendering depends only on the record (no field with a resolver is
     # selected): subscribers with equal keys can share one rendering per event.
     render_key: tuple[str, str, str | None] | None = None
@@ -204,9 +209,17 @@ def prepare_subscription(
     except GraphQLError as error:
         raise _first_error([error]) from None
 
-    _authorize(engine, identity, route)
-    predicate = _predicate(args)
+    _authorize(engine, identity, route, args)
+    predicate = _predicate(route, args)
     render_key = None
+    policy = getattr(engine, "policy", None)
+    if (
+        pure
+        and isinstance(policy, SchemaPolicy)
+        and route.model is not None
+        and policy.model(route.model.name).protected_fields
+    ):
+        pure = False  # what is visible depends on the subscriber
     if pure:
         render_key = (query, json.dumps(variables or {}, sort_keys=True, default=str), operation_name)
     return PreparedSubscription(
@@ -217,6 +230,7 @@ def prepare_subscription(
         identity=identity,
         route=route,
         predicate=predicate,
+        arguments=args,
         render_key=render_key,
     )
 
@@ -267,43 +281,62 @@ def _selects_resolved_fields(engine: Engine, document: DocumentNode) -> bool:
     return found
 
 
-def _authorize(engine: Engine, identity: Identity, route: SubscriptionRoute) -> None:
+def _authorize(
+    engine: Engine, identity: Identity, route: SubscriptionRoute, arguments: Mapping[str, Any]
+) -> Predicate | None:
+    """Check the right to listen; the per-record filter it implies (``None``: every record).
+
+    When the engine carries a :class:`~ampbase.auth.policy.SchemaPolicy` (``engine.policy``),
+    model subscriptions use its ``subscription_filter`` (owner and dynamic-group rules become a
+    filter on each event; owner arguments are checked against the caller); otherwise the
+    engine's static :class:`~ampbase.engine.authorization.Authorizer` decides.
+    """
+    policy = getattr(engine, "policy", None)
     if route.model is not None:
+        if isinstance(policy, SchemaPolicy):
+            owner_args = {k: v for k, v in arguments.items() if k != "filter"}
+            return policy.model(route.model.name).subscription_filter(identity, route.field_name, owner_args)
         engine.authorizer.check_model(identity, route.model, "listen", route.field_name, "Subscription")
     elif route.operation is not None:
-        engine.authorizer.check_operation(identity, route.operation)
+        if isinstance(policy, SchemaPolicy):
+            policy.check_operation(identity, route.operation)
+        else:
+            engine.authorizer.check_operation(identity, route.operation)
+    return None
 
 
-def _predicate(args: Mapping[str, Any]) -> Predicate | None:
+def _predicate(route: SubscriptionRoute, args: Mapping[str, Any]) -> Predicate | None:
     parts: list[Predicate | None] = []
     for name, value in args.items():
         if value is None:
             continue
         if name == "filter":
             parts.append(filter_to_predicate(value))
-        else:
-            # AppSync: a subscription argument filters on the result field of the same name.
+        elif route.model is None:
+            # AppSync: a custom subscription's argument filters on the result field of that name.
+            # (A model subscription's other arguments are owner arguments: authorization's business.)
             parts.append(Compare(name, "eq", value))
     return combine(*parts)
 
 
-def _readable(sub: PreparedSubscription) -> bool:
+def _allowed_for(sub: PreparedSubscription, record: Mapping[str, Any]) -> bool:
+    """The subscriber's right to this record, re-checked for every event."""
     try:
-        _authorize(sub.engine, sub.identity, sub.route)
+        auth = _authorize(sub.engine, sub.identity, sub.route, sub.arguments)
     except UnauthorizedError:
         return False
-    return True
+    return auth is None or evaluate(auth, dict(record))
 
 
 def event_matches(sub: PreparedSubscription, mutation: str, record: Any) -> bool:
     """Whether the event reaches this subscriber (mutation, read rights, filter)."""
     if mutation not in sub.route.mutations:
         return False
-    if not _readable(sub):
+    if not isinstance(record, Mapping):
+        record = {}
+    if not _allowed_for(sub, record):
         return False
-    if sub.predicate is None:
-        return True
-    return isinstance(record, Mapping) and evaluate(sub.predicate, dict(record))
+    return sub.predicate is None or evaluate(sub.predicate, dict(record))
 
 
 async def render_event(sub: PreparedSubscription, mutation: str, record: Any) -> dict[str, Any] | None:
@@ -311,6 +344,24 @@ async def render_event(sub: PreparedSubscription, mutation: str, record: Any) ->
     if not event_matches(sub, mutation, record):
         return None
     return await render_record(sub, record)
+
+
+def _model_policy(sub: PreparedSubscription) -> ModelPolicy | None:
+    policy = getattr(sub.engine, "policy", None)
+    if isinstance(policy, SchemaPolicy) and sub.route.model is not None:
+        return policy.model(sub.route.model.name)
+    return None
+
+
+def _visible(sub: PreparedSubscription, record: Any) -> Any:
+    """The record as this subscriber may see it: owner values projected, protected fields nulled."""
+    model_policy = _model_policy(sub)
+    if model_policy is None or not isinstance(record, Mapping):
+        return record
+    visible = model_policy.project(record)
+    for name in model_policy.denied_fields(sub.identity, record):
+        visible[name] = None
+    return visible
 
 
 async def render_record(sub: PreparedSubscription, record: Any) -> dict[str, Any] | None:
@@ -321,6 +372,7 @@ async def render_record(sub: PreparedSubscription, record: Any) -> dict[str, Any
     """
     engine = sub.engine
     request_id = engine.new_request_id()
+    record = _visible(sub, record)
     result = execute(
         engine.graphql_schema,
         sub.document,
