@@ -10,7 +10,8 @@
     │  ├─ UnauthorizedError           errorType "Unauthorized"
     │  ├─ ValidationError             bad input / unknown field / bad nextToken
     │  ├─ ConditionalCheckFailedError condition false, duplicate or missing key
-    │  └─ ThrottledError              rate limits
+    │  ├─ ThrottledError              rate limits
+    │  └─ HandlerError                raised by a custom operation's handler on purpose
     ├─ StorageError                   backend failure (driver exception kept as __cause__)
     └─ PubSubError
 
@@ -30,6 +31,7 @@ __all__ = [
     "AuthenticationError",
     "ConditionalCheckFailedError",
     "ConfigError",
+    "HandlerError",
     "PubSubError",
     "RequestError",
     "SchemaDefinitionError",
@@ -103,6 +105,22 @@ class ConditionalCheckFailedError(RequestError):
 
 class ThrottledError(RequestError):
     error_type = "ThrottlingException"
+
+
+class HandlerError(RequestError):
+    """Raise it from a custom operation's handler to fail the call with your own message.
+
+    The caller gets ``message``, ``error_type`` (default ``Lambda:Unhandled``, what AppSync
+    reports for an error thrown by a function) and ``error_info`` (any JSON value, AppSync's
+    ``errorInfo``). Any other exception a handler raises is logged with the request id and
+    reported only as an internal error.
+    """
+
+    error_type = "Lambda:Unhandled"
+
+    def __init__(self, message: str, *, error_type: str | None = None, error_info: object = None) -> None:
+        super().__init__(message, error_type=error_type)
+        self.error_info = error_info
 
 
 class StorageError(AmpbaseError):

@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import logging
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,11 +42,20 @@ from ampbase.engine.authorization import Authorizer
 from ampbase.engine.custom import call_handlers
 from ampbase.engine.identity import Identity
 from ampbase.engine.keys import KeySpec
+from ampbase.engine.limits import (
+    TIMEOUT_ERROR_TYPE,
+    ExecutionLimits,
+    LimitExceededError,
+    ResolverBudget,
+    document_depth,
+)
 from ampbase.engine.operations import DataOperations, ListRequest
 from ampbase.engine.pagination import TokenCodec
 from ampbase.engine.relations import RelationField
+from ampbase.engine.resources import layered
 from ampbase.engine.results import error_body, response_body
 from ampbase.engine.scalars import install_scalars
+from ampbase.engine.tracing import RequestTracer, load_tracer, trace_resolvers
 from ampbase.errors import RequestError
 from ampbase.pubsub.base import PubSub
 from ampbase.schema.ir import CustomOperationDef, IndexDef, ModelDef, OperationKind, SchemaDef
@@ -70,6 +80,12 @@ class RequestContext:
     identity: Identity
     request_id: str
     loaders: dict[Any, Any] = field(default_factory=dict)
+    budget: ResolverBudget | None = None
+
+    def charge(self) -> None:
+        """Count one resolver execution against the request's limit."""
+        if self.budget is not None:
+            self.budget.charge()
 
 
 Resolver = Callable[..., Any]
@@ -88,13 +104,18 @@ class Engine:
         clock: Callable[[], datetime] | None = None,
         max_limit: int = 1000,
         debug: bool = False,
+        limits: ExecutionLimits | None = None,
     ) -> None:
         if max_limit < 1:
             raise ValueError("max_limit must be at least 1")
         self.schema = schema
+        tracer = load_tracer() if schema.resources.tracing else None
+        if schema.resources.tables or tracer is not None:  # backend.py: TTL, throughput, tracing
+            storage = layered(storage, schema, _epoch_clock(clock), tracer)
         self.storage = storage
         self.pubsub = pubsub
         self.debug = debug
+        self.limits = limits if limits is not None else ExecutionLimits()
         self.authorizer = Authorizer(schema)
         self.operations = DataOperations(
             storage, pubsub, TokenCodec(secret), clock=clock, max_limit=max_limit
@@ -105,6 +126,10 @@ class Engine:
         self._request_ids = itertools.count(1)
         self._request_prefix = os.urandom(4).hex()
         _Binder(self).bind()
+        self.tracing: RequestTracer | None = None
+        if tracer is not None:
+            trace_resolvers(self.graphql_schema, tracer)
+            self.tracing = RequestTracer(tracer)
 
     # ------------------------------------------------------------------ execution
 
@@ -113,13 +138,21 @@ class Engine:
         if cached is not None:
             self._documents.move_to_end(query)
             return cached
+        limits = self.limits
         try:
-            document = parse(query)
+            document = parse(query, max_tokens=limits.max_tokens or None)
         except GraphQLError as error:
             result: DocumentNode | list[GraphQLError] = [error]
+        except RecursionError:
+            result = [GraphQLError("Syntax Error: the document is nested too deeply.")]
         else:
             errors = validate(self.graphql_schema, document)
             result = errors if errors else document
+            if not errors and limits.max_depth:
+                depth = document_depth(document)
+                if depth > limits.max_depth:
+                    message = f"The query has depth {depth}, over the limit of {limits.max_depth}."
+                    result = [GraphQLError(message)]
         self._documents[query] = result
         if len(self._documents) > DOCUMENT_CACHE_SIZE:
             self._documents.popitem(last=False)
@@ -136,6 +169,17 @@ class Engine:
         operation_name: str | None = None,
     ) -> dict[str, Any]:
         """Run one request; the response body (``data`` plus ``errors`` when any)."""
+        if self.tracing is not None:
+            return await self.tracing.request(self._execute, query, variables, identity, operation_name)
+        return await self._execute(query, variables, identity, operation_name)
+
+    async def _execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None,
+        identity: Identity,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
         request_id = self.new_request_id()
         try:
             if not query.strip():
@@ -151,7 +195,9 @@ class Engine:
                 refusal = RequestError(_SUBSCRIPTION_MESSAGE, error_type="UnsupportedOperation")
                 error = GraphQLError(_SUBSCRIPTION_MESSAGE, operation, original_error=refusal)
                 return error_body([error], request_id)
-            context = RequestContext(identity, request_id)
+            limits = self.limits
+            budget = ResolverBudget(limits.max_resolvers, limits.resolver_limit_message())
+            context = RequestContext(identity, request_id, budget=budget)
             result = execute(
                 self.graphql_schema,
                 document,
@@ -160,12 +206,28 @@ class Engine:
                 operation_name=operation_name,
                 is_awaitable=_is_awaitable,
             )
-            if isinstance(result, ExecutionResult):
-                return response_body(result, request_id, debug=self.debug)
-            return response_body(await result, request_id, debug=self.debug)
+            if not isinstance(result, ExecutionResult):
+                try:
+                    async with asyncio.timeout(limits.timeout or None):
+                        result = await result
+                except TimeoutError:
+                    logger.warning("request %s: cancelled after %gs", request_id, limits.timeout)
+                    timeout = LimitExceededError(limits.timeout_message(), error_type=TIMEOUT_ERROR_TYPE)
+                    error = GraphQLError(timeout.message, original_error=timeout)
+                    return error_body([error], request_id)
+            if budget.exceeded:
+                exceeded = LimitExceededError(budget.message)
+                return error_body([GraphQLError(exceeded.message, original_error=exceeded)], request_id)
+            return response_body(result, request_id, debug=self.debug)
         except Exception as exc:  # noqa: BLE001 - reported as "Internal server error", logged with the id
             error = GraphQLError("Internal server error", original_error=exc)
             return error_body([error], request_id, debug=self.debug)
+
+
+def _epoch_clock(clock: Callable[[], datetime] | None) -> Callable[[], int]:
+    if clock is None:
+        return lambda: int(time.time())
+    return lambda: int(clock().timestamp())
 
 
 def _is_awaitable(value: Any) -> bool:
@@ -267,6 +329,7 @@ class _Binder:
 
         async def resolve_get(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             ctx: RequestContext = info.context
+            ctx.charge()
             engine.authorizer.check_model(ctx.identity, model, "get", field_name, "Query")
             return await engine.operations.get(model, args)
 
@@ -277,6 +340,7 @@ class _Binder:
 
         async def resolve_list(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             ctx: RequestContext = info.context
+            ctx.charge()
             engine.authorizer.check_model(ctx.identity, request.model, "list", request.field, "Query")
             return await engine.operations.list(request, args)
 
@@ -292,6 +356,7 @@ class _Binder:
 
         async def resolve_write(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             ctx: RequestContext = info.context
+            ctx.charge()
             engine.authorizer.check_model(ctx.identity, model, kind, field_name, "Mutation")
             return await run(field_name, model, args)
 
@@ -307,6 +372,7 @@ class _Binder:
 
             async def resolve_connection(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
                 ctx: RequestContext = info.context
+                ctx.charge()
                 engine.authorizer.check_model(ctx.identity, related, "list", field_name, type_name)
                 if not isinstance(source, Mapping):
                     return None
@@ -316,6 +382,7 @@ class _Binder:
 
         async def resolve_single(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
             ctx: RequestContext = info.context
+            ctx.charge()
             engine.authorizer.check_model(ctx.identity, related, "get", field_name, type_name)
             if not isinstance(source, Mapping):
                 return None
@@ -329,6 +396,7 @@ class _Binder:
 
         async def resolve_custom(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             ctx: RequestContext = info.context
+            ctx.charge()
             engine.authorizer.check_operation(ctx.identity, op)
             result = await call_handlers(op, args, ctx.identity, engine, ctx.request_id)
             if is_mutation:

@@ -45,9 +45,11 @@ def format_error(error: GraphQLError, request_id: str, *, debug: bool = False) -
     """One GraphQL error in AppSync's shape (``debug`` adds the exception to internal errors)."""
     original = error.original_error
     request_error = _request_error(original)
+    error_info: Any = None
     if request_error is not None:
         error_type = request_error.error_type
         message = request_error.message
+        error_info = getattr(request_error, "error_info", None)
     elif original is None or isinstance(original, GraphQLError):
         error_type = VALIDATION_ERROR_TYPE
         message = error.message
@@ -69,7 +71,7 @@ def format_error(error: GraphQLError, request_id: str, *, debug: bool = False) -
         "path": list(error.path) if error.path else None,
         "data": None,
         "errorType": error_type,
-        "errorInfo": None,
+        "errorInfo": error_info,
         "locations": locations,
         "message": message,
         "extensions": {"errorType": error_type},

@@ -38,9 +38,11 @@ __all__ = [
     "OperationKind",
     "RelationDef",
     "RelationKind",
+    "ResourceConfig",
     "SchemaDef",
     "SourceLocation",
     "SubscriptionLevel",
+    "TableConfig",
     "TypeKind",
     "TypeRef",
 ]
@@ -381,6 +383,37 @@ class AuthConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TableConfig:
+    """A model's table as ``backend.py`` customised it (``ampbase.schema.backend``).
+
+    ``ttl_attribute``: items whose attribute (epoch seconds) has passed are hidden and
+    swept; ``point_in_time_recovery``: writes are journaled for ``ampbase restore``;
+    ``read_capacity`` / ``write_capacity``: requests per second before throttling
+    (``None`` = unlimited, on-demand).
+    """
+
+    model: str
+    ttl_attribute: str | None = None
+    point_in_time_recovery: bool = False
+    read_capacity: float | None = None
+    write_capacity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceConfig:
+    """The generated resources' customisations (Gen 2 ``backend.data.resources``)."""
+
+    tables: tuple[TableConfig, ...] = ()
+    tracing: bool = False
+
+    def table(self, model: str) -> TableConfig | None:
+        for t in self.tables:
+            if t.model == model:
+                return t
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class SchemaDef:
     models: tuple[ModelDef, ...] = ()
     enums: tuple[EnumDef, ...] = ()
@@ -392,6 +425,8 @@ class SchemaDef:
     # "gen1" (SDL written by hand) or "gen2" (``a.schema`` / data-schema SDL).
     flavour: str = "gen1"
     source: SourceLocation | None = field(default=None, compare=False)
+    # backend.py customisations (TTL, point-in-time recovery, throughput, tracing)
+    resources: ResourceConfig = field(default_factory=ResourceConfig)
 
     def get_model(self, name: str) -> ModelDef | None:
         for m in self.models:

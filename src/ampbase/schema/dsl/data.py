@@ -66,10 +66,13 @@ def define_data(
     schema: SchemaBuilder | str,
     authorization_modes: Mapping[str, Any] | None = None,
     name: str = "amplifyData",
+    handlers: Mapping[str, Any] | None = None,
 ) -> DataDefinition:
     """The data resource: ``define_data(schema=schema, authorization_modes={...})``.
 
     ``schema`` is an ``a.schema({...})`` or, as in Gen 2, a string of Amplify GraphQL SDL.
+    ``handlers`` maps function names (``a.handler.function("name")``, ``@function(name:)``)
+    or operation names to Python functions (:mod:`ampbase.schema.handlers`).
     """
     source = caller_location()
     if isinstance(schema, str):
@@ -77,7 +80,7 @@ def define_data(
 
         auth = parse_authorization_modes(authorization_modes, source=source)
         declared = load_sdl(schema, filename=f"<schema string at {source}>", flavour="gen2", auth=auth)
-        return DataDefinition(declared, name=name, source=source)
+        return DataDefinition(_with_handlers(declared, handlers, source), name=name, source=source)
     if not isinstance(schema, SchemaBuilder):
         raise definition_error(
             f"define_data(schema=...) needs a.schema({{...}}) or an SDL string, got {type(schema).__name__}",
@@ -89,7 +92,33 @@ def define_data(
             f"define_data(name=...) must be a non-empty string, got {name!r}", source=source
         )
     auth = parse_authorization_modes(authorization_modes, source=source)
-    return DataDefinition(schema.to_schema_def(auth), name=name, source=source)
+    return DataDefinition(
+        _with_handlers(schema.to_schema_def(auth), handlers, source), name=name, source=source
+    )
+
+
+def _with_handlers(
+    schema: SchemaDef, handlers: Mapping[str, Any] | None, source: SourceLocation
+) -> SchemaDef:
+    if handlers is None:
+        return schema
+    from ampbase.errors import SchemaDefinitionError
+    from ampbase.schema.handlers import bind_handlers, check_handlers
+
+    try:
+        checked = check_handlers(handlers, "define_data(handlers=...)")
+    except SchemaDefinitionError as exc:
+        exc.source = source
+        raise
+    bound, used = bind_handlers(schema, checked)
+    unused = sorted(set(checked) - used)
+    if unused:
+        raise definition_error(
+            "define_data(handlers=...): no operation or function is named " + ", ".join(map(repr, unused)),
+            source=source,
+            hint="keys are a.handler.function('name') names, @function names or operation names",
+        )
+    return bound
 
 
 def default_auth_config() -> AuthConfig:

@@ -33,6 +33,12 @@ def load_resource(path: str | os.PathLike[str]) -> SchemaDef:
     module = load_resource_module(file)
     data = getattr(module, "data", None)
     if isinstance(data, DataDefinition):
+        backend = getattr(module, "backend", None)
+        if backend is not None:  # define_backend(data=data) in the same module
+            from ampbase.schema.backend import Backend, apply_backend
+
+            if isinstance(backend, Backend):
+                return apply_backend(data.schema, backend)
         return data.schema
     if isinstance(data, SchemaDef):
         return data
