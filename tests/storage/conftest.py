@@ -1,13 +1,14 @@
 """The ``storage`` fixtures, parametrised over every storage backend.
 
-SQLite and the in-memory reference adapter today; a PostgreSQL backend adds
-itself to ``BACKENDS`` and ``create_storage`` and the whole conformance suite
-runs against it unchanged.
+SQLite, PostgreSQL and the in-memory reference adapter. Each PostgreSQL
+"database" is a fresh schema (``test_<pid>_<random>_<n>``), dropped at the end of
+the session; without a reachable server the PostgreSQL cases skip (fail under CI).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,14 @@ from ampbase.schema.ir import SchemaDef
 from ampbase.storage.base import StorageAdapter
 from ampbase.storage.memory import MemoryStorage
 from ampbase.storage.sqlite import SQLiteStorage
+from tests.services import drop_schema, postgres_dsn, unique_name
 from tests.storage.schemas import conformance_schema
 
-BACKENDS = ["sqlite", "memory"]
+BACKENDS = ["sqlite", "memory", "postgres"]
 _MEMORY: dict[Path, MemoryStorage] = {}
+_SCHEMAS: dict[Path, str] = {}
+_SESSION = unique_name("test")
+_COUNTER = itertools.count()
 
 StorageFactory = Callable[..., Awaitable[StorageAdapter]]
 
@@ -36,7 +41,22 @@ def create_storage(backend: str, directory: Path, name: str) -> StorageAdapter:
     if backend == "memory":
         # The same object for the same name, so a reopen sees the earlier data.
         return _MEMORY.setdefault(directory / name, MemoryStorage())
+    if backend == "postgres":
+        from ampbase.storage.postgres import PostgresStorage
+
+        dsn = postgres_dsn()
+        # The same schema for the same name, so a reopen sees the earlier data.
+        schema = _SCHEMAS.setdefault(directory / name, f"{_SESSION}_{next(_COUNTER)}")
+        return PostgresStorage(dsn, min_size=1, max_size=4, schema=schema)
     raise AssertionError(f"unknown backend {backend}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schemas() -> Iterator[None]:
+    yield
+    for schema in _SCHEMAS.values():
+        drop_schema(postgres_dsn(), schema)
+    _SCHEMAS.clear()
 
 
 @pytest.fixture(params=BACKENDS)

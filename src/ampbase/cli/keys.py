@@ -9,7 +9,7 @@ from ampbase.cli.output import echo
 from ampbase.errors import ConfigError
 from ampbase.schema.ir import SchemaDef
 from ampbase.server.apikeys import create_api_key
-from ampbase.server.settings import sqlite_path
+from ampbase.server.settings import database_kind, sqlite_path
 from ampbase.server.wiring import open_storage
 
 __all__ = ["run_keys"]
@@ -18,9 +18,10 @@ __all__ = ["run_keys"]
 async def run_keys(
     action: str, database_url: str, *, days: int = 30, description: str = "", key: str | None = None
 ) -> int:
-    path = sqlite_path(database_url)
-    if action != "create" and not path.exists():
-        raise ConfigError(f"no database at {path} (start the server once, or pass --db/--database-url)")
+    if database_kind(database_url) == "sqlite":
+        path = sqlite_path(database_url)
+        if action != "create" and not path.exists():
+            raise ConfigError(f"no database at {path} (start the server once, or pass --db/--database-url)")
     if days <= 0:
         raise ConfigError("--days must be a positive number of days")
     storage = open_storage(database_url)

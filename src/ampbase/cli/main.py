@@ -3,11 +3,14 @@
 ::
 
     ampbase sandbox [SCHEMA] [--port 4443] [--host 127.0.0.1] [--outputs amplify_outputs.json] [--db PATH]
-    ampbase serve SCHEMA [--database-url sqlite:///path] [--host H] [--port N]
+    ampbase serve SCHEMA [--database-url sqlite:///path|postgresql://...] [--host H] [--port N]
+                  [--pubsub-url redis://...|postgresql://...] [--workers N] [--db-pool-size N]
                   [--tls-cert F --tls-key F] [--public-url URL] [--outputs PATH]
+                  [--max-query-depth N --rate-limit N ... (docs/limits.md)]
     ampbase schema print SCHEMA
     ampbase schema introspection SCHEMA
     ampbase keys create|list|delete [--db PATH | --database-url URL]
+    ampbase seed SCRIPT.py | export MODEL | import MODEL FILE [--schema S] [--db PATH | --database-url URL]
 
 Exit status: 0 success, 1 runtime failure, 2 bad schema, settings or usage.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +30,25 @@ from ampbase.errors import AmpbaseError, ConfigError, SchemaDefinitionError
 __all__ = ["build_parser", "main"]
 
 DEFAULT_SCHEMA = Path("amplify/data/resource.py")
+# (flag, type, help); the flag's name is the Settings field (--max-page-size -> max_page_size).
+LIMIT_FLAGS: tuple[tuple[str, type, str], ...] = (
+    ("--max-body-bytes", int, "largest request body in bytes (default 1048576)"),
+    ("--max-query-depth", int, "deepest field nesting of a GraphQL document (default 75)"),
+    ("--max-query-tokens", int, "GraphQL tokens per document (default 20000)"),
+    ("--max-resolvers", int, "resolver executions per request (default 10000)"),
+    ("--max-page-size", int, "largest list 'limit' argument (default 1000)"),
+    ("--request-timeout", float, "seconds before a request is cancelled (default 30)"),
+    ("--rate-limit", float, "requests per second per API key (default 1000)"),
+    ("--rate-burst", int, "requests an API key may send at once (default 2000)"),
+    ("--max-subscriptions", int, "subscriptions per WebSocket connection (default 100)"),
+    ("--max-ws-message-bytes", int, "largest WebSocket message in bytes (default 245760)"),
+    ("--max-ws-connections-per-ip", int, "open WebSockets per client address (default 200)"),
+)
 SANDBOX_DB = Path(".ampbase/sandbox.db")
+HANDLERS_HELP = (
+    "Python file whose `handlers` dict maps function or operation names to Python functions, "
+    "in addition to a handlers.py next to the schema (sets AMPBASE_HANDLERS; docs/custom-operations.md)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--db", type=Path, default=SANDBOX_DB, help=f"SQLite database file (default {SANDBOX_DB})"
     )
+    sandbox.add_argument("--handlers", type=Path, help=HANDLERS_HELP)
     sandbox.add_argument("--no-watch", action="store_true", help="do not reload when the schema changes")
 
     serve = commands.add_parser(
@@ -68,7 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
         "flags win.",
     )
     serve.add_argument("schema", type=Path, help="schema file (resource.py or .graphql)")
-    serve.add_argument("--database-url", help="sqlite:///path/to.db (default sqlite:///.ampbase/ampbase.db)")
+    serve.add_argument("--handlers", type=Path, help=HANDLERS_HELP)
+    serve.add_argument(
+        "--database-url",
+        help="sqlite:///path/to.db (default sqlite:///.ampbase/ampbase.db) or postgresql://user@host/db",
+    )
+    serve.add_argument(
+        "--pubsub-url",
+        help="shared pub/sub for several processes: redis://host:6379/0 or postgresql://... (LISTEN/NOTIFY)",
+    )
+    serve.add_argument(
+        "--workers", type=int, help="server processes sharing the port (default 1; >1 needs --pubsub-url)"
+    )
+    serve.add_argument("--db-pool-size", type=int, help="PostgreSQL connections per process (default 10)")
     serve.add_argument("--host", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 4443)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate chain (enables https/wss)")
@@ -88,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="where the engine secret lives (default: .ampbase/ next to the database)",
     )
+    limits = serve.add_argument_group(
+        "limits", "0 turns a limit off; each also reads AMPBASE_<NAME> (see docs/limits.md)"
+    )
+    for flag, kind, text in LIMIT_FLAGS:
+        limits.add_argument(flag, type=kind, metavar="N", help=text)
 
     schema = commands.add_parser("schema", help="inspect a schema")
     schema_commands = schema.add_subparsers(dest="schema_command", metavar="ACTION", required=True)
@@ -114,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--description", default="", help="a note stored with the key")
         elif name == "delete":
             sub.add_argument("key", help="the key (da2-...)")
+    from ampbase.cli.data import add_data_commands
+
+    add_data_commands(commands)  # seed, export, import, restore
     return parser
 
 
@@ -135,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    handlers = getattr(args, "handlers", None)
+    if handlers is not None:  # read by the schema loader, here and in worker processes
+        os.environ["AMPBASE_HANDLERS"] = str(Path(handlers).resolve())
     if args.command == "sandbox":
         from ampbase.cli.sandbox import run_sandbox
 
@@ -163,6 +209,13 @@ def _dispatch(args: argparse.Namespace) -> int:
                 public_url=args.public_url,
                 outputs=args.outputs,
                 state_dir=args.state_dir,
+                pubsub_url=args.pubsub_url,
+                workers=args.workers,
+                db_pool_size=args.db_pool_size,
+                limits={
+                    name: getattr(args, name)
+                    for name in (flag[2:].replace("-", "_") for flag, _, _ in LIMIT_FLAGS)
+                },
             )
         )
     if args.command == "schema":
@@ -182,6 +235,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                 key=getattr(args, "key", None),
             )
         )
+    from ampbase.cli.data import DATA_COMMANDS, dispatch_data
+
+    if args.command in DATA_COMMANDS:
+        return asyncio.run(dispatch_data(args))
     raise AssertionError(args.command)  # argparse enforces the choices
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from ampbase.cli.output import echo
@@ -28,6 +29,10 @@ async def run_serve(
     public_url: str | None = None,
     outputs: Path | None = None,
     state_dir: Path | None = None,
+    pubsub_url: str | None = None,
+    workers: int | None = None,
+    db_pool_size: int | None = None,
+    limits: Mapping[str, float | int | None] | None = None,
 ) -> int:
     from ampbase.schema.loader import load_schema
 
@@ -43,9 +48,17 @@ async def run_serve(
             public_url=public_url,
             outputs=outputs,
             state_dir=state_dir,
+            pubsub_url=pubsub_url,
+            workers=workers,
+            db_pool_size=db_pool_size,
+            **dict(limits or {}),
         )
         .validate()
     )
+    if settings.workers > 1:
+        from ampbase.cli.workers import run_workers
+
+        return await run_workers(schema_path, settings)
     schema = load_schema(schema_path)
     runtime = Runtime(schema, settings)
     await runtime.start()
@@ -72,7 +85,8 @@ async def api_key_for_outputs(runtime: Runtime, schema: SchemaDef, *, create: bo
     if create:
         record, created = await ensure_api_key(runtime.storage, days=expires_in_days(schema))
         if created:
-            echo(f"created API key {record.id}")
+            # the key itself goes to amplify_outputs.json only, never to the server's log
+            echo(f"created API key {record.id[:8]}… (written to the outputs file)")
         return record.id
     keys = usable_keys(await runtime.storage.list_api_keys())
     if not keys:

@@ -21,6 +21,7 @@ from typing import Any
 from ampbase.engine.filters import filter_to_predicate
 from ampbase.engine.keys import KeySpec, invalid_arguments, key_condition
 from ampbase.engine.pagination import TokenCodec, query_binding
+from ampbase.engine.planning import pinned_key
 from ampbase.errors import ValidationError
 from ampbase.pubsub.base import ChangeEvent, PubSub
 from ampbase.schema.ir import FieldOrigin, IndexDef, ModelDef
@@ -138,18 +139,23 @@ class DataOperations:
                 sort_direction_given=direction is not None,
             )
         predicate = self.predicate(model, args.get("filter"))
+        index = request.index.name if key is not None and request.index is not None else None
+        descending = direction == "DESC" and key is not None
+        plan: tuple[Any, ...] = ()
+        if key is None and (pinned := pinned_key(model, args.get("filter"))) is not None:
+            index, key, plan = pinned.index_name, pinned.key, ("index", pinned.index_name)  # planning.py
         binding = query_binding(
-            request.field, model.name, {k: v for k, v in args.items() if k not in _PAGING_ARGS}
+            request.field, model.name, {k: v for k, v in args.items() if k not in _PAGING_ARGS}, *plan
         )
         token = args.get("nextToken")
         after = self.codec.decode(token, binding) if token else None
         page = await self.storage.query(
             Query(
                 model=model.name,
-                index=request.index.name if key is not None and request.index is not None else None,
+                index=index,
                 key=key,
                 filter=predicate,
-                descending=direction == "DESC" and key is not None,
+                descending=descending,
                 limit=limit,
                 after=after,
             )

@@ -8,13 +8,17 @@ Status codes follow AppSync and what the Amplify JS client expects (wire contrac
 * 200 for every GraphQL result, including GraphQL errors;
 * 401 + ``x-amzn-ErrorType: UnauthorizedException`` when authentication fails;
 * 400 ``MalformedHttpRequestException`` for a body that is not a JSON object, 413 for a body
-  over the limit, 405 for other methods; never 5xx (the client retries those).
+  over the limit, 408 for a body that does not arrive within the request timeout, 405 for
+  other methods; never 5xx (the client retries those);
+* an API key over its rate limit gets 200 with ``errorType: ThrottlingException`` and a
+  ``Retry-After`` header (a 429 would be retried by the client, multiplying the load).
 
 Every response, preflight and error included, carries the CORS headers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, Protocol
@@ -23,6 +27,7 @@ import orjson
 
 from ampbase.engine.identity import Identity
 from ampbase.errors import AuthenticationError
+from ampbase.server.limits import RateLimiter, throttled
 
 __all__ = [
     "CORS_EXPOSE_HEADERS",
@@ -93,9 +98,18 @@ def error_body(error_type: str, message: str) -> bytes:
 
 
 class GraphQLEndpoint:
-    def __init__(self, runtime: GraphQLRuntime, *, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        runtime: GraphQLRuntime,
+        *,
+        max_body_bytes: int,
+        rate_limiter: RateLimiter | None = None,
+        body_timeout: float = 0,
+    ) -> None:
         self.runtime = runtime
         self.max_body_bytes = max_body_bytes
+        self.rate_limiter = rate_limiter
+        self.body_timeout = body_timeout  # seconds to receive the whole body (0: no limit)
 
     async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
         headers = dict(scope["headers"])
@@ -128,7 +142,19 @@ class GraphQLEndpoint:
         self, scope: ASGIScope, headers: dict[bytes, bytes], receive: ASGIReceive, send: ASGISend
     ) -> None:
         cors = cors_headers(headers)
-        body = await self._read_body(headers, receive)
+        try:
+            async with asyncio.timeout(self.body_timeout or None):
+                body = await self._read_body(headers, receive)
+        except TimeoutError:
+            message = f"The request body did not arrive within {self.body_timeout:g} seconds."
+            await _respond(
+                send,
+                408,
+                error_body("RequestTimeoutException", message),
+                cors,
+                error_type=b"RequestTimeoutException",
+            )
+            return
         if body is None:
             await _respond(
                 send,
@@ -151,6 +177,20 @@ class GraphQLEndpoint:
         except AuthenticationError as exc:
             await _respond(
                 send, 401, error_body(exc.error_type, exc.message), cors, error_type=b"UnauthorizedException"
+            )
+            return
+
+        limiter = self.rate_limiter
+        if limiter is not None and identity.api_key is not None and not limiter.acquire(identity.api_key):
+            error = throttled(limiter.rate)
+            wait = max(1, round(limiter.retry_after(identity.api_key) + 0.5))
+            await _respond(
+                send,
+                200,
+                orjson.dumps(
+                    {"data": None, "errors": [{"errorType": error.error_type, "message": error.message}]}
+                ),
+                [*cors, (b"retry-after", str(wait).encode())],
             )
             return
 

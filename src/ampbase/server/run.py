@@ -46,7 +46,7 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
         access_log=False,
         server_header=False,
         proxy_headers=False,
-        ws_max_size=1024 * 1024,
+        ws_max_size=max(1024 * 1024, 2 * settings.max_ws_message_bytes),
         timeout_graceful_shutdown=5,
         **tls,
     )
@@ -114,8 +114,13 @@ async def serve_app(
     *,
     on_started: Callable[[], Awaitable[None] | None] | None = None,
     stop: asyncio.Event | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
-    """Serve until a signal (or ``stop``); raise :class:`ConfigError` if the server cannot start."""
+    """Serve until a signal (or ``stop``); raise :class:`ConfigError` if the server cannot start.
+
+    ``sockets``: already bound listening sockets to serve on instead of binding ``host:port``
+    (``ampbase serve --workers N`` hands every worker process the same one).
+    """
     _check_tls_files(settings)
     sniff = None
     if settings.tls_cert is not None and settings.tls_key is not None and settings.allow_plain_http:
@@ -125,7 +130,7 @@ async def serve_app(
     async def run() -> bool:
         # uvicorn calls sys.exit() when it cannot start; inside a task that would escape the loop.
         try:
-            await server.serve()
+            await server.serve(sockets=sockets)
         except SystemExit:
             return False
         return True

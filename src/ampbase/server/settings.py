@@ -3,7 +3,12 @@
 Environment variables (flags win over them):
 
 ================================  ===========================================================
-``AMPBASE_DATABASE_URL``          ``sqlite:///path/to.db`` (default ``sqlite:///.ampbase/ampbase.db``)
+``AMPBASE_DATABASE_URL``          ``sqlite:///path/to.db`` (default ``sqlite:///.ampbase/ampbase.db``) or
+                                  ``postgresql://user@host:5432/db[?schema=name]``
+``AMPBASE_DB_POOL_SIZE``          PostgreSQL connections per process (10)
+``AMPBASE_PUBSUB_URL``            ``redis://host:6379/0`` or ``postgresql://...`` (LISTEN/NOTIFY);
+                                  unset: in-process (one process only)
+``AMPBASE_WORKERS``               server processes sharing the port (1; >1 needs a pub/sub URL)
 ``AMPBASE_HOST`` / ``AMPBASE_PORT``  bind address (``127.0.0.1`` / ``4443``)
 ``AMPBASE_TLS_CERT`` / ``_KEY``   PEM files; both or neither
 ``AMPBASE_ALLOW_PLAIN_HTTP``      ``1``: with TLS, also accept plain HTTP on the same port
@@ -14,6 +19,21 @@ Environment variables (flags win over them):
 ``AMPBASE_MAX_BODY_BYTES``        largest accepted request body (1 MiB)
 ``AMPBASE_DEBUG``                 ``1`` to include internal error details in responses
 ================================  ===========================================================
+
+Limits (``0`` turns one off; ``docs/limits.md`` has the errors clients see):
+
+=====================================  ======================================================
+``AMPBASE_MAX_QUERY_DEPTH``            deepest field nesting of a document (75)
+``AMPBASE_MAX_QUERY_TOKENS``           GraphQL tokens in a document (20000)
+``AMPBASE_MAX_RESOLVERS``              resolver executions per request (10000)
+``AMPBASE_MAX_PAGE_SIZE``              largest ``limit`` argument (1000)
+``AMPBASE_REQUEST_TIMEOUT``            seconds per request before it is cancelled (30)
+``AMPBASE_RATE_LIMIT``                 requests per second per API key (1000)
+``AMPBASE_RATE_BURST``                 requests an API key may send at once (2000)
+``AMPBASE_MAX_SUBSCRIPTIONS``          subscriptions per WebSocket connection (100)
+``AMPBASE_MAX_WS_MESSAGE_BYTES``       largest WebSocket frame, either way (240 KiB)
+``AMPBASE_MAX_WS_CONNECTIONS_PER_IP``  open WebSockets per client address (200)
+=====================================  ======================================================
 """
 
 from __future__ import annotations
@@ -24,21 +44,38 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ampbase.engine.limits import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_RESOLVERS,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_TIMEOUT,
+    ExecutionLimits,
+)
 from ampbase.errors import ConfigError
+from ampbase.protocol.appsync_ws import MAX_MESSAGE_BYTES, MAX_SUBSCRIPTIONS
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_WS_CONNECTIONS_PER_IP",
+    "DEFAULT_RATE_BURST",
+    "DEFAULT_RATE_LIMIT",
     "GRAPHQL_PATH",
     "Settings",
+    "database_kind",
+    "pubsub_kind",
+    "redact_url",
     "sqlite_path",
     "state_dir_for",
 ]
 
 GRAPHQL_PATH = "/graphql"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_RATE_LIMIT = 1000.0
+DEFAULT_RATE_BURST = 2000
+DEFAULT_MAX_WS_CONNECTIONS_PER_IP = 200
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
     database_url: str = "sqlite:///.ampbase/ampbase.db"
     host: str = "127.0.0.1"
@@ -54,6 +91,33 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     api_key_cache_ttl: float = 5.0
     debug: bool = False
+    # limits (0 = off)
+    max_query_depth: int = DEFAULT_MAX_DEPTH
+    max_query_tokens: int = DEFAULT_MAX_TOKENS
+    max_resolvers: int = DEFAULT_MAX_RESOLVERS
+    max_page_size: int = 1000
+    request_timeout: float = DEFAULT_TIMEOUT
+    rate_limit: float = DEFAULT_RATE_LIMIT
+    rate_burst: int = DEFAULT_RATE_BURST
+    max_subscriptions: int = MAX_SUBSCRIPTIONS
+    max_ws_message_bytes: int = MAX_MESSAGE_BYTES
+    max_ws_connections_per_ip: int = DEFAULT_MAX_WS_CONNECTIONS_PER_IP
+    # scale out: a shared pub/sub, worker processes, the PostgreSQL pool
+    pubsub_url: str | None = None
+    workers: int = 1
+    db_pool_size: int = 10
+
+    def __repr__(self) -> str:
+        """Like the dataclass repr, with the secret and URL passwords masked (settings get logged)."""
+        parts = []
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if name == "secret" and value is not None:
+                value = "***"
+            elif isinstance(value, str) and "://" in value:
+                value = redact_url(value)
+            parts.append(f"{name}={value!r}")
+        return f"Settings({', '.join(parts)})"
 
     @property
     def tls(self) -> bool:
@@ -81,12 +145,49 @@ class Settings:
             raise ConfigError(f"port {self.port} is out of range")
         if self.max_body_bytes <= 0:
             raise ConfigError("max_body_bytes must be positive")
+        if self.max_page_size < 1:
+            raise ConfigError("max_page_size must be at least 1")
+        if self.max_subscriptions < 1 or self.max_ws_message_bytes < 1:
+            raise ConfigError("max_subscriptions and max_ws_message_bytes must be positive")
+        for name in (
+            "max_query_depth",
+            "max_query_tokens",
+            "max_resolvers",
+            "request_timeout",
+            "rate_limit",
+            "rate_burst",
+            "max_ws_connections_per_ip",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative (0 turns the limit off)")
         if self.public_url is not None and ("?" in self.public_url or not self.public_url.startswith("http")):
             raise ConfigError(
                 f"public URL {self.public_url!r} must be an absolute http(s) URL without a query string"
             )
-        sqlite_path(self.database_url)
+        database = database_kind(self.database_url)
+        pubsub = pubsub_kind(self.pubsub_url)
+        if self.db_pool_size < 1:
+            raise ConfigError("db_pool_size must be at least 1")
+        if self.workers < 1:
+            raise ConfigError("workers must be at least 1")
+        if self.workers > 1 and pubsub == "local":
+            raise ConfigError(
+                f"--workers {self.workers} needs a shared pub/sub: with the in-process one, a change made "
+                "in one worker would not reach subscriptions held by the others. Add --pubsub-url "
+                "redis://HOST:6379/0 (or postgresql://... for LISTEN/NOTIFY)"
+                + (", and prefer a PostgreSQL database" if database == "sqlite" else "")
+                + ", or run one worker."
+            )
         return self
+
+    @property
+    def execution_limits(self) -> ExecutionLimits:
+        return ExecutionLimits(
+            max_depth=self.max_query_depth,
+            max_tokens=self.max_query_tokens,
+            max_resolvers=self.max_resolvers,
+            timeout=self.request_timeout,
+        )
 
     def merged(self, **overrides: Any) -> Settings:
         """A copy with every override that is not ``None`` applied."""
@@ -113,6 +214,15 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"AMPBASE_{name} must be an integer, got {value!r}") from None
 
+        def number(name: str) -> float | None:
+            value = get(name)
+            if value is None:
+                return None
+            try:
+                return float(value)
+            except ValueError:
+                raise ConfigError(f"AMPBASE_{name} must be a number, got {value!r}") from None
+
         def flag(name: str) -> bool | None:
             value = get(name)
             return None if value is None else value.lower() in ("1", "true", "yes", "on")
@@ -130,7 +240,58 @@ class Settings:
             max_body_bytes=integer("MAX_BODY_BYTES"),
             allow_plain_http=flag("ALLOW_PLAIN_HTTP"),
             debug=flag("DEBUG"),
+            max_query_depth=integer("MAX_QUERY_DEPTH"),
+            max_query_tokens=integer("MAX_QUERY_TOKENS"),
+            max_resolvers=integer("MAX_RESOLVERS"),
+            max_page_size=integer("MAX_PAGE_SIZE"),
+            request_timeout=number("REQUEST_TIMEOUT"),
+            rate_limit=number("RATE_LIMIT"),
+            rate_burst=integer("RATE_BURST"),
+            max_subscriptions=integer("MAX_SUBSCRIPTIONS"),
+            max_ws_message_bytes=integer("MAX_WS_MESSAGE_BYTES"),
+            max_ws_connections_per_ip=integer("MAX_WS_CONNECTIONS_PER_IP"),
+            pubsub_url=get("PUBSUB_URL"),
+            workers=integer("WORKERS"),
+            db_pool_size=integer("DB_POOL_SIZE"),
         )
+
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_kind(database_url: str) -> str:
+    """``"sqlite"`` or ``"postgres"``; a :class:`ConfigError` for anything else."""
+    if database_url.startswith(_POSTGRES_SCHEMES):
+        return "postgres"
+    sqlite_path(database_url)
+    return "sqlite"
+
+
+def pubsub_kind(pubsub_url: str | None) -> str:
+    """``"local"`` (no URL), ``"redis"`` or ``"postgres"``; a :class:`ConfigError` for anything else."""
+    if not pubsub_url or pubsub_url == "local":
+        return "local"
+    if pubsub_url.startswith(("redis://", "rediss://", "unix://")):
+        return "redis"
+    if pubsub_url.startswith(_POSTGRES_SCHEMES):
+        return "postgres"
+    scheme = pubsub_url.split("://", 1)[0]
+    raise ConfigError(
+        f"unsupported pub/sub URL scheme {scheme!r}: use redis://host:6379/0 or postgresql://..."
+    )
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password of its user info replaced by ``***`` (for messages and logs)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}{slash}{path}"
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -140,7 +301,7 @@ def sqlite_path(database_url: str) -> Path:
     elif "://" in database_url:
         scheme = database_url.split("://", 1)[0]
         raise ConfigError(
-            f"unsupported database URL scheme {scheme!r}: this build serves SQLite (sqlite:///path/to.db)"
+            f"unsupported database URL scheme {scheme!r}: use sqlite:///path/to.db or postgresql://..."
         )
     else:
         rest = database_url

@@ -13,24 +13,56 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ampbase.engine.engine import Engine
 from ampbase.errors import ConfigError
 from ampbase.pubsub.base import PubSub
 from ampbase.schema.ir import SchemaDef
 from ampbase.server.authn import Authenticator, TokenVerifier
-from ampbase.server.settings import Settings, sqlite_path
+from ampbase.server.maintenance import Maintenance
+from ampbase.server.settings import Settings, database_kind, pubsub_kind, sqlite_path
 from ampbase.storage.base import StorageAdapter
 
-__all__ = ["Runtime", "load_or_create_secret", "open_storage"]
+__all__ = [
+    "Runtime",
+    "load_or_create_secret",
+    "open_pubsub",
+    "open_storage",
+    "pop_url_params",
+    "shared_or_local_secret",
+    "split_postgres_url",
+]
 
 logger = logging.getLogger("ampbase.server")
 
 StorageFactory = Callable[[], StorageAdapter]
 
 
-def open_storage(database_url: str) -> StorageAdapter:
-    """A (not yet opened) storage adapter for ``database_url``."""
+def pop_url_params(url: str, *names: str) -> tuple[str, dict[str, str]]:
+    """``url`` without the query parameters ``names``, and their values (others stay for the driver)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    found = {k: v for k, v in query if k in names and v}
+    rest = urlencode([(k, v) for k, v in query if k not in names])
+    return urlunsplit(parts._replace(query=rest)), found
+
+
+def split_postgres_url(url: str) -> tuple[str, str | None]:
+    """``(dsn, schema)``: a ``postgresql://...?schema=name`` URL without its ``schema`` parameter
+    (every other query parameter is passed to the driver)."""
+    dsn, found = pop_url_params(url, "schema")
+    return dsn, found.get("schema")
+
+
+def open_storage(database_url: str, *, pool_size: int = 10) -> StorageAdapter:
+    """A (not yet opened) storage adapter for ``database_url`` (``sqlite:///`` or ``postgresql://``)."""
+    if database_kind(database_url) == "postgres":
+        from ampbase.storage.postgres import PostgresStorage
+
+        dsn, schema = split_postgres_url(database_url)
+        return PostgresStorage(dsn, min_size=1, max_size=pool_size, schema=schema)
+
     from ampbase.storage.sqlite import SQLiteStorage
 
     path = sqlite_path(database_url)
@@ -38,10 +70,44 @@ def open_storage(database_url: str) -> StorageAdapter:
     return SQLiteStorage(path)
 
 
-def _default_pubsub() -> PubSub:
+def open_pubsub(pubsub_url: str | None) -> PubSub:
+    """The pub/sub for ``pubsub_url``: in-process (``None``), ``redis://`` or ``postgresql://``.
+
+    ``?channel=name`` picks the Redis channel / PostgreSQL notification channel (replicas of one
+    deployment share it; separate deployments on one broker need different ones); a PostgreSQL
+    URL's ``?schema=name`` holds the table for events too large for ``NOTIFY``.
+    """
+    kind = pubsub_kind(pubsub_url)
+    if kind == "redis":
+        from ampbase.pubsub.redis import RedisPubSub
+
+        assert pubsub_url is not None
+        url, found = pop_url_params(pubsub_url, "channel")
+        return RedisPubSub(url, channel=found.get("channel", "ampbase:events"))
+    if kind == "postgres":
+        from ampbase.pubsub.postgres import PostgresPubSub
+
+        assert pubsub_url is not None
+        dsn, found = pop_url_params(pubsub_url, "channel", "schema")
+        return PostgresPubSub(dsn, channel=found.get("channel", "ampbase_events"), schema=found.get("schema"))
     from ampbase.pubsub.local import LocalPubSub
 
     return LocalPubSub()
+
+
+async def shared_or_local_secret(settings: Settings, storage: StorageAdapter) -> bytes:
+    """The engine secret: ``AMPBASE_SECRET``; else, on a database every replica shares
+    (PostgreSQL), one stored in it on first start; else the state directory's file."""
+    if settings.secret:
+        return settings.secret.encode()
+    shared = getattr(storage, "shared_secret", None)
+    if shared is not None:
+        value = await shared("engine_secret", lambda: secrets.token_bytes(32).hex())
+        try:
+            return bytes.fromhex(str(value))
+        except ValueError:
+            raise ConfigError("the engine secret stored in the database is corrupt") from None
+    return load_or_create_secret(settings)
 
 
 def load_or_create_secret(settings: Settings) -> bytes:
@@ -82,15 +148,16 @@ class Runtime:
         self.verifiers: dict[str, TokenVerifier] = dict(verifiers or {})
         self.schema = schema
         self._storage_factory: StorageFactory = storage_factory or (
-            lambda: open_storage(settings.database_url)
+            lambda: open_storage(settings.database_url, pool_size=settings.db_pool_size)
         )
-        self.pubsub: PubSub = pubsub if pubsub is not None else _default_pubsub()
+        self.pubsub: PubSub = pubsub if pubsub is not None else open_pubsub(settings.pubsub_url)
         self._storage: StorageAdapter | None = None
         self._engine: Engine | None = None
         self._authenticator: Authenticator | None = None
         self._secret: bytes | None = None
         self._pubsub_started = False
         self._lock = asyncio.Lock()
+        self._maintenance: Maintenance | None = None
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -123,10 +190,10 @@ class Runtime:
         async with self._lock:
             if self._engine is not None:
                 return
-            self._secret = load_or_create_secret(self.settings)
             storage = self._storage_factory()
             await storage.open(self.schema)
             try:
+                self._secret = await shared_or_local_secret(self.settings, storage)
                 engine = self._build_engine(self.schema, storage)
                 await self.pubsub.start()
             except BaseException:
@@ -141,8 +208,13 @@ class Runtime:
                 cache_ttl=self.settings.api_key_cache_ttl,
                 verifiers=self.verifiers,
             )
+            self._maintenance = Maintenance(self)  # time-to-live sweeper, journal snapshots
+            self._maintenance.start()
 
     async def stop(self) -> None:
+        maintenance, self._maintenance = self._maintenance, None
+        if maintenance is not None:
+            await maintenance.stop()
         async with self._lock:
             storage, self._storage, self._engine = self._storage, None, None
             try:
@@ -179,7 +251,16 @@ class Runtime:
 
     def _build_engine(self, schema: SchemaDef, storage: StorageAdapter) -> Engine:
         assert self._secret is not None
-        return Engine(schema, storage, self.pubsub, secret=self._secret, debug=self.settings.debug)
+        settings = self.settings
+        return Engine(
+            schema,
+            storage,
+            self.pubsub,
+            secret=self._secret,
+            debug=settings.debug,
+            max_limit=settings.max_page_size,
+            limits=settings.execution_limits,
+        )
 
     # -- health ------------------------------------------------------------------------------
 
@@ -194,6 +275,6 @@ class Runtime:
             except Exception:
                 logger.exception("health check: the database did not answer")
                 database = "error"
-        pubsub = "ok" if self._pubsub_started else "unavailable"
+        pubsub = "ok" if self._pubsub_started and getattr(self.pubsub, "ready", True) else "unavailable"
         status = "ok" if database == "ok" and pubsub == "ok" else "error"
         return {"status": status, "database": database, "pubsub": pubsub}
