@@ -124,3 +124,11 @@ def test_outputs_json_and_disabled_operations(tmp_path: Path) -> None:
 def test_bad_schema_path_exits_with_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["python", str(tmp_path / "missing.py"), "-o", str(tmp_path / "out.py")]) == 2
     assert "ampbase codegen:" in capsys.readouterr().err
+
+
+def test_ampbase_codegen_cli(tmp_path: Path) -> None:
+    from ampbase.cli.main import main as cli
+
+    target = tmp_path / "pkg" / "amplify_data.py"
+    assert cli(["codegen", "python", str(SCHEMA), "-o", str(target)]) == 0
+    assert "class TodoModel(Protocol):" in target.read_text()

@@ -9,6 +9,7 @@
                   [--max-query-depth N --rate-limit N ... (docs/limits.md)]
     ampbase schema print SCHEMA
     ampbase schema introspection SCHEMA
+    ampbase codegen python SCHEMA [-o amplify_data.py]
     ampbase keys create|list|delete [--db PATH | --database-url URL]
     ampbase seed SCRIPT.py | export MODEL | import MODEL FILE [--schema S] [--db PATH | --database-url URL]
 
@@ -119,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--outputs", type=Path, help="write amplify_outputs.json here")
     serve.add_argument(
+        "--console",
+        action="store_true",
+        help="serve the admin console at /console (token: AMPBASE_CONSOLE_TOKEN, "
+        "else kept in <state dir>/console-token)",
+    )
+    serve.add_argument(
         "--state-dir",
         type=Path,
         help="where the engine secret lives (default: .ampbase/ next to the database)",
@@ -137,6 +144,24 @@ def build_parser() -> argparse.ArgumentParser:
         "introspection", help="print the model introspection JSON (amplify_outputs data.model_introspection)"
     )
     schema_intro.add_argument("schema", type=Path)
+
+    codegen = commands.add_parser(
+        "codegen",
+        help="generate typed client code for a schema (python)",
+        description="Write typed models and a typed data client (TypedDicts, Literal enums, Protocols) "
+        "for SCHEMA (resource.py, .graphql or amplify_outputs.json); see docs/python-client.md.",
+    )
+    codegen.add_argument("target", choices=["python"], help="the language to generate")
+    codegen.add_argument(
+        "schema", type=Path, help="resource.py, .graphql file/directory or amplify_outputs.json"
+    )
+    codegen.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("amplify_data.py"),
+        help="module to write (default amplify_data.py)",
+    )
 
     keys = commands.add_parser("keys", help="manage API keys")
     keys_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
@@ -212,6 +237,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 pubsub_url=args.pubsub_url,
                 workers=args.workers,
                 db_pool_size=args.db_pool_size,
+                console=args.console,
                 limits={
                     name: getattr(args, name)
                     for name in (flag[2:].replace("-", "_") for flag, _, _ in LIMIT_FLAGS)
@@ -222,6 +248,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from ampbase.cli.schema import run_schema
 
         return run_schema(args.schema_command, args.schema)
+    if args.command == "codegen":
+        from ampbase.client.codegen import run_codegen
+
+        return run_codegen(args.target, args.schema, args.output)
     if args.command == "keys":
         from ampbase.cli.keys import run_keys
 
