@@ -233,3 +233,32 @@ def test_console_token_is_created_once_in_the_state_dir_and_kept(tmp_path: Path)
 def test_console_url_sits_next_to_the_graphql_endpoint() -> None:
     assert console_url("https://127.0.0.1:4443/graphql") == "https://127.0.0.1:4443/console/"
     assert console_url("https://api.example.com/graphql") == "https://api.example.com/console/"
+
+
+async def test_create_app_mounts_the_console_only_when_settings_carry_a_token(tmp_path: Path) -> None:
+    from ampbase.server.app import create_app
+
+    schema_file = tmp_path / "resource.py"
+    schema_file.write_text(SCHEMA)
+    base = Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}", state_dir=tmp_path / "state")
+    for token, expected in ((None, 404), (TOKEN, 200)):
+        runtime = Runtime(load_schema(schema_file), base.merged(console_token=token))
+        await runtime.start()
+        try:
+            transport = httpx.ASGITransport(app=create_app(runtime))
+            async with httpx.AsyncClient(transport=transport, base_url="https://127.0.0.1:4443") as c:
+                response = await c.get("/console/api/meta", headers=admin())
+        finally:
+            await runtime.stop()
+        assert response.status_code == expected
+
+
+def test_settings_never_show_the_console_token() -> None:
+    assert TOKEN not in repr(Settings(console_token=TOKEN))
+
+
+def test_serve_takes_a_console_flag_that_is_off_by_default() -> None:
+    from ampbase.cli.main import build_parser
+
+    assert build_parser().parse_args(["serve", "schema.graphql", "--console"]).console is True
+    assert build_parser().parse_args(["serve", "schema.graphql"]).console is False

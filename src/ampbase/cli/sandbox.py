@@ -19,6 +19,7 @@ from ampbase.cli.serve import api_key_for_outputs
 from ampbase.errors import AmpbaseError
 from ampbase.schema.ir import SchemaDef
 from ampbase.server.app import create_app
+from ampbase.server.console import console_token, console_url
 from ampbase.server.outputs import write_outputs
 from ampbase.server.run import serve_app
 from ampbase.server.settings import Settings
@@ -44,7 +45,10 @@ async def run_sandbox(
     settings = Settings(database_url=f"sqlite:///{db}", host=host, port=port, outputs=outputs).validate()
     schema = load_schema(schema_path)
     certs = ensure_dev_certificates(settings.resolved_state_dir)
-    settings = dataclasses.replace(settings, tls_cert=certs.cert, tls_key=certs.key, allow_plain_http=True)
+    token, _token_file = console_token(settings.resolved_state_dir)
+    settings = dataclasses.replace(
+        settings, tls_cert=certs.cert, tls_key=certs.key, allow_plain_http=True, console_token=token
+    )
 
     runtime = Runtime(schema, settings)
     await runtime.start()
@@ -60,6 +64,7 @@ async def run_sandbox(
                 echo(f"  API key:  {api_key}")
             echo(f"  Database: {db}")
             echo(f"  Outputs:  {outputs}")
+            echo(f"  Console:  {console_url(settings.url)}#token={token}")
             echo(trust_hint(certs.ca_cert.resolve()))
             if watch:
                 echo(f"Watching {_watch_root(schema_path)} for changes. Press Ctrl-C to stop.")

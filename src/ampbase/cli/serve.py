@@ -33,6 +33,7 @@ async def run_serve(
     workers: int | None = None,
     db_pool_size: int | None = None,
     limits: Mapping[str, float | int | None] | None = None,
+    console: bool = False,
 ) -> int:
     from ampbase.schema.loader import load_schema
 
@@ -55,6 +56,14 @@ async def run_serve(
         )
         .validate()
     )
+    if console:
+        from ampbase.server.console import console_token, console_url
+
+        token, token_file = console_token(settings.resolved_state_dir)
+        settings = settings.merged(console_token=token)
+        # the token is an admin credential: never print it, only where it lives
+        where = f"in {token_file}" if token_file is not None else "from AMPBASE_CONSOLE_TOKEN"
+        echo(f"admin console at {console_url(settings.url)} (token {where})")
     if settings.workers > 1:
         from ampbase.cli.workers import run_workers
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Protocol, cast
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ampbase.auth.config import AuthSetup
 from ampbase.server.http import GraphQLEndpoint, GraphQLRuntime, cors_headers
 from ampbase.server.limits import ConnectionLimiter, RateLimiter
 from ampbase.server.settings import GRAPHQL_PATH, Settings
@@ -104,10 +105,23 @@ def create_app(runtime: ServerRuntime) -> AmpbaseApp:
         headers = {k.decode(): v.decode() for k, v in cors_headers(_raw_headers(request))}
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503, headers=headers)
 
-    routes: list[Route | WebSocketRoute] = [Route("/health", health, methods=["GET"])]
+    async def jwks(request: Request) -> Response:
+        """The local token issuer's public keys (``ampbase token``; docs/authorization.md)."""
+        setup: AuthSetup | None = getattr(runtime, "auth_setup", None)  # test runtimes may lack it
+        headers = {k.decode(): v.decode() for k, v in cors_headers(_raw_headers(request))}
+        if setup is None or setup.issuer is None:
+            return JSONResponse({"keys": []}, status_code=404, headers=headers)
+        return JSONResponse(setup.issuer.jwks(), headers=headers)
+
+    routes: list[BaseRoute] = [
+        Route("/health", health, methods=["GET"]),
+        Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+    ]
     realtime = _realtime_endpoint(runtime, runtime.settings)
     if realtime is not None:
         routes.append(WebSocketRoute(REALTIME_PATH, realtime))
+    if runtime.settings.console_token:
+        routes.append(_console_mount(runtime, runtime.settings.console_token))
     inner = Starlette(routes=routes, lifespan=lifespan)
     inner.state.runtime = runtime
     settings = runtime.settings
@@ -122,6 +136,13 @@ def create_app(runtime: ServerRuntime) -> AmpbaseApp:
 
 def _raw_headers(request: Request) -> dict[bytes, bytes]:
     return dict(request.scope["headers"])
+
+
+def _console_mount(runtime: ServerRuntime, token: str) -> Mount:
+    """The admin console (``ampbase.server.console``) at ``/console``."""
+    from ampbase.server.console import CONSOLE_PATH, ConsoleRuntime, create_console_app
+
+    return Mount(CONSOLE_PATH, app=create_console_app(cast(ConsoleRuntime, runtime), token=token))
 
 
 def _realtime_endpoint(runtime: ServerRuntime, settings: Settings) -> ASGIApp | None:

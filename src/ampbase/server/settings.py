@@ -106,13 +106,15 @@ class Settings:
     pubsub_url: str | None = None
     workers: int = 1
     db_pool_size: int = 10
+    # the admin console at /console (off when None; the sandbox and `serve --console` set it)
+    console_token: str | None = None
 
     def __repr__(self) -> str:
         """Like the dataclass repr, with the secret and URL passwords masked (settings get logged)."""
         parts = []
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if name == "secret" and value is not None:
+            if name in ("secret", "console_token") and value is not None:
                 value = "***"
             elif isinstance(value, str) and "://" in value:
                 value = redact_url(value)
