@@ -4,6 +4,7 @@ constant number of statements, required and optional references, and no cascadin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,13 @@ import pytest
 
 from ampbase import a, define_data
 from ampbase.engine.subscriptions import prepare_subscription, render_event
-from ampbase.schema.ir import SchemaDef
+from ampbase.schema.ir import AuthConfig, SchemaDef
 from ampbase.schema.loader import load_schema
 from ampbase.schema.resolve import resolve_schema
 from ampbase.storage.base import Page, Query
 from ampbase.storage.sqlite import SQLiteStorage
 from tests.engine.conftest import HarnessFactory
-from tests.engine.harness import API_KEY, Harness, oracle_schema
+from tests.engine.harness import API_KEY, Harness, oracle_schema, schema_from_sdl
 
 pytestmark = pytest.mark.anyio
 
@@ -517,13 +518,19 @@ type Team @model @auth(rules: [{ allow: public }]) {
   name: String
   notes: [Note] @hasMany(references: ["teamId"])
   members: [Member] @hasMany(references: ["teamId"])
+  vaults: [Vault] @hasMany(references: ["teamId"])
 }
 type Note @model @auth(rules: [{ allow: public }]) {
   id: ID!
   teamId: ID
   team: Team @belongsTo(references: ["teamId"])
 }
-type Member @model @auth(rules: [{ allow: public, operations: [create, update] }]) {
+type Member @model @auth(rules: [{ allow: public }, { allow: owner }]) {
+  id: ID!
+  teamId: ID
+  team: Team @belongsTo(references: ["teamId"])
+}
+type Vault @model @auth(rules: [{ allow: public, operations: [create, update] }]) {
   id: ID!
   teamId: ID
   team: Team @belongsTo(references: ["teamId"])
@@ -531,33 +538,45 @@ type Member @model @auth(rules: [{ allow: public, operations: [create, update] }
 """
 
 
-async def test_mutation_results_and_events_show_related_data_only_to_readers(
-    make_engine: HarnessFactory,
-) -> None:
-    h = await make_engine(MIXED_RULES)
+async def mixed_rules(make_engine: HarnessFactory) -> Harness:
+    schema = replace(schema_from_sdl(MIXED_RULES), auth=AuthConfig("apiKey", ("apiKey", "userPool")))
+    h = await make_engine(schema)
     await create(h, "Team", {"id": "t", "name": "red"})
     await create(h, "Member", {"id": "m", "teamId": "t"})
-    # same static rules on both sides: the related data is in the mutation result
+    await create(h, "Vault", {"id": "v", "teamId": "t"})
+    return h
+
+
+async def test_mutation_results_redact_relations_with_different_rules(make_engine: HarnessFactory) -> None:
+    h = await mixed_rules(make_engine)
+    # the same static rules on both sides: the related data is in the mutation result
     note = await create(h, "Note", {"id": "n", "teamId": "t"}, "id team { name notes { items { id } } }")
     assert note == {"id": "n", "team": {"name": "red", "notes": {"items": [{"id": "n"}]}}}
-    # Member is not readable by this caller: never in a result, whatever the mutation selects
-    body = await h.run(
+    # Member's rules differ from Team's (an owner rule): redacted in mutation results, without error,
+    # although this caller reads them with a query
+    data = await h.ok(
         'mutation { updateTeam(input: {id: "t", name: "blue"}) { name notes { items { id } } '
         "members { items { id } } } }"
     )
-    assert body["data"]["updateTeam"] == {"name": "blue", "notes": {"items": [{"id": "n"}]}, "members": None}
-    # events: rendered for the subscriber, with the same rule
-    sub = prepare_subscription(
-        h.engine,
-        "subscription { onUpdateTeam { name notes { items { id } } members { items { id } } } }",
-        {},
-        API_KEY,
-    )
+    assert data["updateTeam"] == {"name": "blue", "notes": {"items": [{"id": "n"}]}, "members": {"items": []}}
+    member = await update(h, "Member", {"id": "m", "teamId": "t"}, "id team { name }")
+    assert member == {"id": "m", "team": None}
+    queried = await h.ok('{ getTeam(id: "t") { members { items { id team { name } } } } }')
+    assert queried["getTeam"]["members"]["items"] == [{"id": "m", "team": {"name": "blue"}}]
+
+
+async def test_events_never_carry_related_data_the_subscriber_cannot_read(
+    make_engine: HarnessFactory,
+) -> None:
+    h = await mixed_rules(make_engine)
+    await create(h, "Note", {"id": "n", "teamId": "t"})
+    await update(h, "Team", {"id": "t", "name": "blue"})
+    query = "subscription { onUpdateTeam { name notes { items { id } } vaults { items { id } } } }"
+    sub = prepare_subscription(h.engine, query, {}, API_KEY)
     updated = next(e for e in h.pubsub.published if e.mutation == "updateTeam")
     payload = await render_event(sub, "updateTeam", {**updated.record, "__typename": "Team"})
     assert payload is not None
-    assert payload["data"]["onUpdateTeam"] == {
-        "name": "blue",
-        "notes": {"items": [{"id": "n"}]},
-        "members": None,
-    }
+    event = payload["data"]["onUpdateTeam"]
+    assert event["name"] == "blue"
+    assert event["notes"] == {"items": [{"id": "n"}]}  # the same rules as Team: there
+    assert not (event["vaults"] or {}).get("items")  # Vault is not readable with an API key

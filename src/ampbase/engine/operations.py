@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ampbase.engine.filters import filter_to_predicate
+from ampbase.engine.filters import combine, filter_to_predicate
 from ampbase.engine.keys import KeySpec, invalid_arguments, key_condition
 from ampbase.engine.pagination import TokenCodec, query_binding
 from ampbase.engine.planning import pinned_key
@@ -125,7 +125,10 @@ class DataOperations:
         key = {k: args[k] for k in model.primary_key}
         return await self.storage.get(model.name, key)
 
-    async def list(self, request: ListRequest, args: Mapping[str, Any]) -> dict[str, Any]:
+    async def list(
+        self, request: ListRequest, args: Mapping[str, Any], *, auth: Predicate | None = None
+    ) -> dict[str, Any]:
+        """A page of ``request``; ``auth`` is the caller's read predicate (AND-ed with the filter)."""
         model = request.model
         limit = self.limit(args.get("limit"))
         direction = args.get("sortDirection")
@@ -138,7 +141,7 @@ class DataOperations:
                 sort_value,
                 sort_direction_given=direction is not None,
             )
-        predicate = self.predicate(model, args.get("filter"))
+        predicate = combine(self.predicate(model, args.get("filter")), auth)
         index = request.index.name if key is not None and request.index is not None else None
         descending = direction == "DESC" and key is not None
         plan: tuple[Any, ...] = ()
@@ -183,7 +186,10 @@ class DataOperations:
         await self.publish(field, model.name, stored)
         return stored
 
-    async def update(self, field: str, model: ModelDef, args: Mapping[str, Any]) -> Record:
+    async def update(
+        self, field: str, model: ModelDef, args: Mapping[str, Any], *, guard: Predicate | None = None
+    ) -> Record:
+        """Update; ``guard`` (the authorization check on the stored record) joins the condition."""
         values = dict(args.get("input") or {})
         key = _key_of(model, values)
         changes = {k: v for k, v in values.items() if k not in model.primary_key}
@@ -196,14 +202,16 @@ class DataOperations:
         updated_at = model.timestamps[1]
         if updated_at is not None and changes.get(updated_at) is None:
             changes[updated_at] = self.now()
-        condition = self.predicate(model, args.get("condition"), "condition")
+        condition = combine(self.predicate(model, args.get("condition"), "condition"), guard)
         stored = await self.storage.update(model.name, key, changes, condition)
         await self.publish(field, model.name, stored)
         return stored
 
-    async def delete(self, field: str, model: ModelDef, args: Mapping[str, Any]) -> Record:
+    async def delete(
+        self, field: str, model: ModelDef, args: Mapping[str, Any], *, guard: Predicate | None = None
+    ) -> Record:
         key = _key_of(model, dict(args.get("input") or {}))
-        condition = self.predicate(model, args.get("condition"), "condition")
+        condition = combine(self.predicate(model, args.get("condition"), "condition"), guard)
         stored = await self.storage.delete(model.name, key, condition)
         await self.publish(field, model.name, stored)
         return stored
