@@ -11,6 +11,7 @@
     ampbase schema introspection SCHEMA
     ampbase codegen python SCHEMA [-o amplify_data.py]
     ampbase keys create|list|delete [--db PATH | --database-url URL]
+    ampbase token --username NAME [--sub ID] [--groups A,B] [--ttl S] [--id-token] [--outputs PATH]
     ampbase seed SCRIPT.py | export MODEL | import MODEL FILE [--schema S] [--db PATH | --database-url URL]
 
 Exit status: 0 success, 1 runtime failure, 2 bad schema, settings or usage.
@@ -81,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--handlers", type=Path, help=HANDLERS_HELP)
     sandbox.add_argument("--no-watch", action="store_true", help="do not reload when the schema changes")
+    sandbox.add_argument(
+        "--restore-outputs",
+        action="store_true",
+        help="Amplify Gen 2 project: put the cloud amplify_outputs.json back (from "
+        "amplify_outputs.cloud.json) and exit; the sandbox also does this when it stops",
+    )
 
     serve = commands.add_parser(
         "serve",
@@ -179,6 +186,25 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--description", default="", help="a note stored with the key")
         elif name == "delete":
             sub.add_argument("key", help="the key (da2-...)")
+    token = commands.add_parser(
+        "token",
+        help="print a user-pool token the local server accepts",
+        description="Sign a Cognito-shaped access token with the key in the server's state directory "
+        "(the sandbox serves the public key at /.well-known/jwks.json). See docs/authorization.md.",
+    )
+    token.add_argument("--username", required=True, help="the user's name (username claim)")
+    token.add_argument("--sub", help="the user's id (default: derived from the username)")
+    token.add_argument("--groups", default="", help="comma-separated groups (cognito:groups)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default 3600)")
+    token.add_argument("--id-token", action="store_true", help="an ID token instead of an access token")
+    token.add_argument(
+        "--outputs", type=Path, help="amplify_outputs.json: warn if user pools are not enabled"
+    )
+    where = token.add_mutually_exclusive_group()
+    where.add_argument("--state-dir", type=Path, help="the server's state directory")
+    where.add_argument("--db", type=Path, help=f"the server's SQLite database (default {SANDBOX_DB})")
+    where.add_argument("--database-url", help="the server's database URL")
+
     from ampbase.cli.data import add_data_commands
 
     add_data_commands(commands)  # seed, export, import, restore
@@ -208,10 +234,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         os.environ["AMPBASE_HANDLERS"] = str(Path(handlers).resolve())
     if args.command == "sandbox":
         from ampbase.cli.sandbox import run_sandbox
+        from ampbase.schema.gen2_ts import find_gen2_resource, gen2_root_of, restore_outputs_file
 
+        schema_path = args.schema
+        if schema_path == DEFAULT_SCHEMA and find_gen2_resource(Path.cwd()) is not None:
+            schema_path = find_gen2_resource(Path("."))  # amplify/data/resource.ts
+        if args.restore_outputs:
+            root = gen2_root_of(schema_path) or Path.cwd()
+            if restore_outputs_file(root):
+                echo(f"restored {root / 'amplify_outputs.json'} from amplify_outputs.cloud.json")
+            else:
+                echo(f"nothing to restore: no amplify_outputs.cloud.json in {root}")
+            return 0
         return asyncio.run(
             run_sandbox(
-                args.schema,
+                schema_path,
                 host=args.host,
                 port=args.port,
                 outputs=args.outputs,
@@ -264,6 +301,22 @@ def _dispatch(args: argparse.Namespace) -> int:
                 description=getattr(args, "description", ""),
                 key=getattr(args, "key", None),
             )
+        )
+    if args.command == "token":
+        from ampbase.cli.token import run_token
+        from ampbase.server.settings import state_dir_for
+
+        state_dir = args.state_dir
+        if state_dir is None:
+            state_dir = state_dir_for(args.database_url or f"sqlite:///{args.db or SANDBOX_DB}")
+        return run_token(
+            state_dir,
+            args.username,
+            sub=args.sub,
+            groups=[g.strip() for g in args.groups.split(",") if g.strip()],
+            ttl=args.ttl,
+            id_token=args.id_token,
+            outputs=args.outputs,
         )
     from ampbase.cli.data import DATA_COMMANDS, dispatch_data
 

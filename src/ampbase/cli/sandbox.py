@@ -17,6 +17,15 @@ import watchfiles
 from ampbase.cli.output import echo
 from ampbase.cli.serve import api_key_for_outputs
 from ampbase.errors import AmpbaseError
+from ampbase.schema.gen2_ts import (
+    CLOUD_OUTPUTS,
+    OUTPUTS,
+    gen2_root_of,
+    is_gen2_source,
+    prepare_outputs_file,
+    restore_outputs_file,
+    watch_paths,
+)
 from ampbase.schema.ir import SchemaDef
 from ampbase.server.app import create_app
 from ampbase.server.console import console_token, console_url
@@ -43,7 +52,8 @@ async def run_sandbox(
     from ampbase.schema.loader import load_schema
 
     settings = Settings(database_url=f"sqlite:///{db}", host=host, port=port, outputs=outputs).validate()
-    schema = load_schema(schema_path)
+    schema = load_schema(schema_path, warn=_warn)
+    gen2_root = gen2_root_of(schema_path)  # an Amplify Gen 2 project: outputs go to its root
     certs = ensure_dev_certificates(settings.resolved_state_dir)
     token, _token_file = console_token(settings.resolved_state_dir)
     settings = dataclasses.replace(
@@ -53,6 +63,9 @@ async def run_sandbox(
     runtime = Runtime(schema, settings)
     await runtime.start()
     try:
+        if gen2_root is not None and outputs == Path("amplify_outputs.json"):
+            outputs = prepare_outputs_file(gen2_root)
+            settings = dataclasses.replace(settings, outputs=outputs)
         api_key = await api_key_for_outputs(runtime, schema, create=True)
         write_outputs(outputs, schema, url=settings.url, api_key=api_key)
 
@@ -83,11 +96,16 @@ async def run_sandbox(
                 await watcher
     finally:
         await runtime.stop()
+        if gen2_root is not None and restore_outputs_file(gen2_root):
+            echo(f"restored the cloud {OUTPUTS} from {CLOUD_OUTPUTS}")
     echo("ampbase sandbox stopped")
     return 0
 
 
 def _watch_root(schema_path: Path) -> Path:
+    gen2_root = gen2_root_of(schema_path)
+    if gen2_root is not None:
+        return watch_paths(gen2_root)[0]
     return schema_path.parent if schema_path.is_file() or schema_path.suffix else schema_path
 
 
@@ -95,11 +113,22 @@ def _is_schema_file(change: watchfiles.Change, path: str) -> bool:
     return path.endswith(SCHEMA_SUFFIXES) and "__pycache__" not in path
 
 
+def _is_gen2_file(change: watchfiles.Change, path: str) -> bool:
+    return is_gen2_source(path)
+
+
+def _warn(message: str) -> None:
+    echo(f"warning: {message}", err=True)
+
+
 async def _watch(
     schema_path: Path, runtime: Runtime, settings: Settings, api_key: str | None, stop: asyncio.Event
 ) -> None:
     async for _changes in watchfiles.awatch(
-        _watch_root(schema_path), watch_filter=_is_schema_file, stop_event=stop, debounce=300
+        _watch_root(schema_path),
+        watch_filter=_is_gen2_file if gen2_root_of(schema_path) is not None else _is_schema_file,
+        stop_event=stop,
+        debounce=300,
     ):
         schema = _reload_schema(schema_path)
         if schema is None:
@@ -122,7 +151,7 @@ def _reload_schema(schema_path: Path) -> SchemaDef | None:
     from ampbase.schema.loader import load_schema
 
     try:
-        return load_schema(schema_path)
+        return load_schema(schema_path, warn=_warn)
     except AmpbaseError as exc:
         echo(f"schema error: {exc}", err=True)
     except Exception as exc:  # noqa: BLE001 - user code in resource.py can raise anything
