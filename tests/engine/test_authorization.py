@@ -1,9 +1,10 @@
-"""The authorization seam: static rules now; owner / dynamic groups denied until their issue lands."""
+"""The engine's authorization facade over ampbase.auth.policy (detailed rules: tests/auth)."""
 
 from __future__ import annotations
 
 import pytest
 
+from ampbase.auth.policy import IamSettings
 from ampbase.engine.authorization import Authorizer, caller_groups
 from ampbase.engine.identity import Identity
 from ampbase.errors import UnauthorizedError
@@ -16,7 +17,8 @@ def user(*groups: str, claim: str = "cognito:groups") -> Identity:
     return Identity(mode="userPool", claims={"sub": "u", "cognito:username": "alice", claim: list(groups)})
 
 
-IAM = Identity(mode="iam", iam={"userArn": "arn:aws:sts::1:assumed-role/auth/x"})
+# the identity pool's authenticated role (allow: private, provider: iam)
+IAM = Identity(mode="iam", iam={"userArn": IamSettings().auth_role_arn})
 OIDC = Identity(mode="oidc", claims={"sub": "o"})
 LAMBDA = Identity(mode="lambda", resolver_context={"tenant": "t"})
 
@@ -51,7 +53,10 @@ def test_operations_and_providers() -> None:
     assert auth.model_allowed(API_KEY, post, "get") and auth.model_allowed(API_KEY, post, "list")
     assert not auth.model_allowed(API_KEY, post, "create")
     assert auth.model_allowed(user(), post, "list")
-    assert not auth.model_allowed(user(), post, "update")  # only the owner rule could
+    assert auth.model_allowed(user(), post, "update")  # the owner rule may (the record decides)
+    assert not auth.model_allowed(
+        Identity(mode="userPool", claims={"sub": "u"}), post, "update"
+    )  # no username
     assert auth.model_allowed(user("Admin"), post, "update")
     assert auth.model_allowed(IAM, post, "delete")
     assert not auth.model_allowed(OIDC, post, "get")
@@ -63,12 +68,15 @@ def test_operations_and_providers() -> None:
     auth, article = model("auth-operations", "Article")
     assert auth.model_allowed(API_KEY, article, "get") and not auth.model_allowed(API_KEY, article, "create")
     assert auth.model_allowed(user("Editors"), article, "update")
-    assert not auth.model_allowed(user("Editors"), article, "delete")
+    assert auth.model_allowed(user("Editors"), article, "delete")  # as the owner, maybe
+    editor_only = Identity(mode="userPool", claims={"cognito:groups": ["Editors"]})
+    assert not auth.model_allowed(editor_only, article, "delete")
 
 
-def test_owner_only_models_and_models_without_rules_are_denied() -> None:
+def test_owner_models_need_the_owner_claims_and_models_without_rules_are_denied() -> None:
     auth, todo = model("auth-owner-default", "Todo")
-    assert not auth.model_allowed(user(), todo, "create")
+    assert auth.model_allowed(user(), todo, "create")
+    assert not auth.model_allowed(API_KEY, todo, "create")
     auth, todo = model("todo-basic", "Todo")
     for identity in (API_KEY, user("Admin"), IAM, OIDC, LAMBDA):
         assert not auth.model_allowed(identity, todo, "get")
@@ -84,7 +92,7 @@ def test_schema_level_rules_are_the_fallback() -> None:
 def test_check_model_raises_appsync_message() -> None:
     auth, todo = model("auth-owner-default", "Todo")
     with pytest.raises(UnauthorizedError, match=r"^Not Authorized to access listTodos on type Query$"):
-        auth.check_model(user(), todo, "list", "listTodos", "Query")
+        auth.check_model(API_KEY, todo, "list", "listTodos", "Query")
 
 
 @pytest.mark.anyio

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from ampbase.auth.policy import denied_field_pairs
 from ampbase.engine.identity import Identity
 from ampbase.errors import AuthenticationError, ConfigError
 
@@ -45,7 +46,6 @@ DEFAULT_TTL = 60
 MAX_TOKEN_LENGTH = 2048
 _CACHE_SIZE = 10_000
 NOT_AUTHORIZED = "You are not authorized to make this call."
-_ARN_FIELD = re.compile(r"^arn:aws:appsync:[^:]*:[^:]*:apis/[^/]+/types/([^/]+)/fields/([^/]+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +71,7 @@ class AuthorizerResult:
 
 def denied_field_names(denied: tuple[str, ...]) -> frozenset[tuple[str, str]]:
     """``deniedFields`` (``Type.field`` or a full field ARN) as ``(type, field)`` pairs."""
-    result: set[tuple[str, str]] = set()
-    for entry in denied:
-        match = _ARN_FIELD.match(entry)
-        if match:
-            result.add((match.group(1), match.group(2)))
-        elif "." in entry:
-            type_name, _, field_name = entry.partition(".")
-            result.add((type_name, field_name))
-    return frozenset(result)
+    return denied_field_pairs(denied)
 
 
 def _denied() -> AuthenticationError:
@@ -209,7 +201,9 @@ class LambdaAuthorizer:
     ) -> Identity:
         result = await self.authorize(token, request)
         context = dict(result.resolver_context)
-        return Identity(mode="lambda", resolver_context=context, source_ip=source_ip)
+        return Identity(
+            mode="lambda", resolver_context=context, source_ip=source_ip, denied_fields=result.denied_fields
+        )
 
     def clear(self) -> None:
         self._cache.clear()

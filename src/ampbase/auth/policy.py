@@ -38,6 +38,7 @@ one group (AppSync's substring quirk for string claims is deliberately not repro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -59,6 +60,7 @@ from ampbase.storage.predicate import FALSE, Compare, Contains, In, Or, Predicat
 
 __all__ = [
     "DEFAULT_GROUP_CLAIM",
+    "MUTATION_MARK",
     "IamSettings",
     "ModelPolicy",
     "OwnerClaim",
@@ -68,6 +70,7 @@ __all__ = [
     "Strategy",
     "bypasses_rules",
     "caller_groups",
+    "denied_field_pairs",
     "not_authorized",
     "owner_claim",
     "project_owner_value",
@@ -75,8 +78,27 @@ __all__ = [
 ]
 
 DEFAULT_GROUP_CLAIM = "cognito:groups"
+# Key the engine adds to mutation results (AppSync's ``__operation: "Mutation"``): protected
+# fields and redacted relations resolve to null on such sources.
+MUTATION_MARK = "__operation"
 READ_OPS: tuple[str, ...] = ("get", "list", "listen", "sync", "search")
 WRITE_OPS: tuple[str, ...] = ("create", "update", "delete")
+
+
+_FIELD_ARN = re.compile(r"^arn:aws:appsync:[^:]*:[^:]*:apis/[^/]+/types/([^/]+)/fields/([^/]+)$")
+
+
+def denied_field_pairs(denied: Sequence[str]) -> frozenset[tuple[str, str]]:
+    """Lambda ``deniedFields`` (``Type.field`` or a full field ARN) as ``(type, field)`` pairs."""
+    result: set[tuple[str, str]] = set()
+    for entry in denied:
+        match = _FIELD_ARN.match(entry)
+        if match:
+            result.add((match.group(1), match.group(2)))
+        elif "." in entry:
+            type_name, _, field_name = entry.partition(".")
+            result.add((type_name, field_name))
+    return frozenset(result)
 
 
 def not_authorized(field_name: str, type_name: str) -> UnauthorizedError:

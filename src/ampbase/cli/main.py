@@ -23,8 +23,9 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ampbase.cli.output import echo
 from ampbase.errors import AmpbaseError, ConfigError, SchemaDefinitionError
@@ -228,6 +229,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+_T = TypeVar("_T")
+
+
+def run_server_loop(main: Coroutine[Any, Any, _T]) -> _T:
+    """``asyncio.run`` on uvloop when it is installed (``uvicorn[standard]``), else the default loop."""
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None
+    try:
+        import uvloop
+    except ImportError:
+        loop_factory = None
+    else:
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(main)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     handlers = getattr(args, "handlers", None)
     if handlers is not None:  # read by the schema loader, here and in worker processes
@@ -246,7 +263,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             else:
                 echo(f"nothing to restore: no amplify_outputs.cloud.json in {root}")
             return 0
-        return asyncio.run(
+        return run_server_loop(
             run_sandbox(
                 schema_path,
                 host=args.host,
@@ -259,7 +276,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from ampbase.cli.serve import run_serve
 
-        return asyncio.run(
+        return run_server_loop(
             run_serve(
                 args.schema,
                 database_url=args.database_url,

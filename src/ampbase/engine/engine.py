@@ -37,6 +37,15 @@ from graphql import (
     validate,
 )
 
+from ampbase.auth.policy import (
+    MUTATION_MARK,
+    ModelPolicy,
+    PolicySettings,
+    SchemaPolicy,
+    denied_field_pairs,
+    not_authorized,
+    project_owner_value,
+)
 from ampbase.compiler.graphql_schema import build_graphql_schema
 from ampbase.engine.authorization import Authorizer
 from ampbase.engine.custom import call_handlers
@@ -51,7 +60,7 @@ from ampbase.engine.limits import (
 )
 from ampbase.engine.operations import DataOperations, ListRequest
 from ampbase.engine.pagination import TokenCodec
-from ampbase.engine.relations import RelationField
+from ampbase.engine.relations import RelationField, empty_connection
 from ampbase.engine.resources import layered
 from ampbase.engine.results import error_body, response_body
 from ampbase.engine.scalars import install_scalars
@@ -60,6 +69,7 @@ from ampbase.errors import RequestError
 from ampbase.pubsub.base import PubSub
 from ampbase.schema.ir import CustomOperationDef, IndexDef, ModelDef, OperationKind, SchemaDef
 from ampbase.storage.base import StorageAdapter
+from ampbase.storage.predicate import evaluate
 
 __all__ = ["DOCUMENT_CACHE_SIZE", "Engine", "RequestContext"]
 
@@ -105,6 +115,7 @@ class Engine:
         max_limit: int = 1000,
         debug: bool = False,
         limits: ExecutionLimits | None = None,
+        policy_settings: PolicySettings | None = None,
     ) -> None:
         if max_limit < 1:
             raise ValueError("max_limit must be at least 1")
@@ -116,7 +127,9 @@ class Engine:
         self.pubsub = pubsub
         self.debug = debug
         self.limits = limits if limits is not None else ExecutionLimits()
-        self.authorizer = Authorizer(schema)
+        # Amplify's authorization rules (ampbase.auth.policy); ``authorizer`` is the coarse facade.
+        self.policy = SchemaPolicy(schema, policy_settings)
+        self.authorizer = Authorizer(schema, self.policy)
         self.operations = DataOperations(
             storage, pubsub, TokenCodec(secret), clock=clock, max_limit=max_limit
         )
@@ -204,6 +217,7 @@ class Engine:
                 context_value=context,
                 variable_values=dict(variables or {}),
                 operation_name=operation_name,
+                middleware=_denied_fields_middleware(identity),
                 is_awaitable=_is_awaitable,
             )
             if not isinstance(result, ExecutionResult):
@@ -230,9 +244,35 @@ def _epoch_clock(clock: Callable[[], datetime] | None) -> Callable[[], int]:
     return lambda: int(clock().timestamp())
 
 
+def _denied_fields_middleware(identity: Identity) -> list[Callable[..., Any]] | None:
+    """A Lambda authorizer's ``deniedFields`` resolve to null (AppSync layer, before the rules)."""
+    if not identity.denied_fields:
+        return None
+    denied = denied_field_pairs(identity.denied_fields)
+
+    def deny(next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        if (info.parent_type.name, info.field_name) in denied:
+            return None
+        return next_(root, info, **args)
+
+    return [deny]
+
+
+def _mutation_result(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A mutation's result: protected fields and redacted relations resolve to null on it."""
+    return {**record, MUTATION_MARK: "Mutation"}
+
+
+def _is_mutation_result(source: Any) -> bool:
+    return isinstance(source, Mapping) and source.get(MUTATION_MARK) == "Mutation"
+
+
+_AWAITABLE_TYPES: tuple[type, ...] = (CoroutineType, asyncio.Future)
+
+
 def _is_awaitable(value: Any) -> bool:
     """Faster than graphql-core's generic check: our resolvers return coroutines or futures only."""
-    return isinstance(value, CoroutineType | asyncio.Future)
+    return isinstance(value, _AWAITABLE_TYPES)
 
 
 class _Binder:
@@ -292,6 +332,12 @@ class _Binder:
         for index in model.indexes:
             if index.query_field:
                 self._bind_index(model, index)
+        policy = self.engine.policy.model(model.name)
+        for f in model.fields:
+            if f.relation is None and (
+                f.name in policy.owner_projection or f.name in policy.protected_fields
+            ):
+                self._bind(model.name, f.name, self._guarded_field(policy, f.name))
         for f in model.fields:
             rel = f.relation
             if rel is None:
@@ -324,69 +370,114 @@ class _Binder:
 
     # ------------------------------------------------------------------ resolvers
 
+    @staticmethod
+    def _guarded_field(policy: ModelPolicy, name: str) -> Resolver:
+        """Owner fields read as ``username``; protected fields are checked per record."""
+        project = name in policy.owner_projection
+        protected = name in policy.protected_fields
+        type_name = policy.model.name
+
+        def resolve_field(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
+            if not isinstance(source, Mapping):
+                return None
+            value = source.get(name)
+            if protected:
+                if value is None or _is_mutation_result(source):
+                    return None
+                if not policy.field_readable(info.context.identity, source, name):
+                    raise not_authorized(name, type_name)
+            return project_owner_value(value) if project else value
+
+        return resolve_field
+
     def _get(self, model: ModelDef, field_name: str) -> Resolver:
         engine = self.engine
+        policy = engine.policy.model(model.name)
 
         async def resolve_get(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             ctx: RequestContext = info.context
             ctx.charge()
-            engine.authorizer.check_model(ctx.identity, model, "get", field_name, "Query")
-            return await engine.operations.get(model, args)
+            auth = policy.read_filter(ctx.identity, "get", field_name, "Query")
+            record = await engine.operations.get(model, args)
+            if record is not None and auth is not None and not evaluate(auth, dict(record)):
+                raise not_authorized(field_name, "Query")
+            return record
 
         return resolve_get
 
     def _list(self, request: ListRequest) -> Resolver:
         engine = self.engine
+        policy = engine.policy.model(request.model.name)
 
         async def resolve_list(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             ctx: RequestContext = info.context
             ctx.charge()
-            engine.authorizer.check_model(ctx.identity, request.model, "list", request.field, "Query")
-            return await engine.operations.list(request, args)
+            auth = policy.read_filter(ctx.identity, "list", request.field, "Query")
+            return await engine.operations.list(request, args, auth=auth)
 
         return resolve_list
 
     def _write(self, model: ModelDef, kind: str, field_name: str) -> Resolver:
         engine = self.engine
-        run = {
-            "create": engine.operations.create,
-            "update": engine.operations.update,
-            "delete": engine.operations.delete,
-        }[kind]
+        policy = engine.policy.model(model.name)
+        ops = engine.operations
 
         async def resolve_write(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             ctx: RequestContext = info.context
             ctx.charge()
-            engine.authorizer.check_model(ctx.identity, model, kind, field_name, "Mutation")
-            return await run(field_name, model, args)
+            identity = ctx.identity
+            values: Mapping[str, Any] = args.get("input") or {}
+            if kind == "create":
+                args = {**args, "input": policy.authorize_create(identity, values, field_name)}
+                return _mutation_result(await ops.create(field_name, model, args))
+            guard = None
+            if not policy.bypass(identity):
+                key = {k: values.get(k) for k in model.primary_key}
+                stored = None
+                if all(v is not None for v in key.values()):
+                    stored = await engine.storage.get(model.name, key)
+                if kind == "update":
+                    guard = policy.authorize_update(identity, stored, values, field_name)
+                else:
+                    guard = policy.authorize_delete(identity, stored, field_name)
+            run = ops.update if kind == "update" else ops.delete
+            return _mutation_result(await run(field_name, model, args, guard=guard))
 
         return resolve_write
 
     def _relation(self, relation: RelationField) -> Resolver:
         engine = self.engine
-        related = relation.related
+        related = engine.policy.model(relation.related.name)
         type_name = relation.parent.name
         field_name = relation.field.name
+        redacted = field_name in engine.policy.redacted_relations(type_name)
 
         if relation.is_connection:
 
             async def resolve_connection(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
                 ctx: RequestContext = info.context
                 ctx.charge()
-                engine.authorizer.check_model(ctx.identity, related, "list", field_name, type_name)
+                auth = related.read_filter(ctx.identity, "list", field_name, type_name)
+                if redacted and _is_mutation_result(source):
+                    return empty_connection()
                 if not isinstance(source, Mapping):
                     return None
-                return await relation.connection(engine.operations, ctx.loaders, source, args)
+                return await relation.connection(engine.operations, ctx.loaders, source, args, auth=auth)
 
             return resolve_connection
 
         async def resolve_single(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
             ctx: RequestContext = info.context
             ctx.charge()
-            engine.authorizer.check_model(ctx.identity, related, "get", field_name, type_name)
+            auth = related.read_filter(ctx.identity, "get", field_name, type_name)
+            if redacted and _is_mutation_result(source):
+                return None
             if not isinstance(source, Mapping):
                 return None
-            return await relation.single(engine.operations, ctx.loaders, source)
+            record = await relation.single(engine.operations, ctx.loaders, source)
+            if record is not None and auth is not None and not evaluate(auth, dict(record)):
+                raise not_authorized(field_name, type_name)
+            return record
 
         return resolve_single
 
@@ -397,7 +488,7 @@ class _Binder:
         async def resolve_custom(_source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             ctx: RequestContext = info.context
             ctx.charge()
-            engine.authorizer.check_operation(ctx.identity, op)
+            engine.policy.check_operation(ctx.identity, op)
             result = await call_handlers(op, args, ctx.identity, engine, ctx.request_id)
             if is_mutation:
                 await engine.operations.publish(op.name, None, result)

@@ -18,7 +18,9 @@ class Identity:
     ``mode`` is one of :data:`AUTH_MODES` (``None`` for in-process, trusted
     server-side calls that bypass authorization). ``claims`` holds verified JWT
     claims (userPool/oidc), ``resolver_context`` what a Lambda-style authorizer
-    returned, ``iam`` the verified IAM principal description.
+    returned, ``iam`` the verified IAM principal description. ``denied_fields``
+    are the Lambda authorizer's ``deniedFields`` (``Type.field`` or field ARNs):
+    those fields resolve to null.
     """
 
     mode: str | None
@@ -27,6 +29,7 @@ class Identity:
     resolver_context: dict[str, Any] = field(default_factory=dict)
     iam: dict[str, Any] = field(default_factory=dict)
     source_ip: str | None = None
+    denied_fields: tuple[str, ...] = ()
 
     @property
     def trusted(self) -> bool:

@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ampbase.engine.filters import combine
 from ampbase.engine.keys import KeySpec, sort_condition
 from ampbase.engine.loader import BatchLoader
 from ampbase.engine.operations import DataOperations
 from ampbase.engine.pagination import query_binding
 from ampbase.schema.ir import FieldDef, ModelDef, RelationDef, RelationKind
 from ampbase.storage.base import KeyCondition, Page, Query, Record
+from ampbase.storage.predicate import Predicate
 
 __all__ = ["RelationField", "empty_connection"]
 
@@ -60,7 +62,10 @@ class RelationField:
         loaders: dict[Any, Any],
         source: Mapping[str, Any],
         args: Mapping[str, Any],
+        *,
+        auth: Predicate | None = None,
     ) -> dict[str, Any]:
+        """The parent's page of related records; ``auth`` = the caller's read predicate on them."""
         values = self.parent_values(source)
         if values is None:
             return empty_connection()
@@ -74,7 +79,7 @@ class RelationField:
             model=self.related.name,
             index=self.relation.remote_index,
             key=KeyCondition(partition=(), sort=sort) if sort is not None else None,
-            filter=ops.predicate(self.related, args.get("filter")),
+            filter=combine(ops.predicate(self.related, args.get("filter")), auth),
             descending=args.get("sortDirection") == "DESC",
             limit=limit,
         )

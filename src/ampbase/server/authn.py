@@ -4,12 +4,15 @@ Shared by the HTTP endpoint and the realtime handler (which passes the decoded h
 the WebSocket handshake or of a ``start`` message, with mixed-case keys). Which mode a request
 uses follows AppSync: an ``x-api-key`` header means API key; an ``authorization`` header means
 one of the token modes (user pools, OIDC, Lambda, IAM). A mode must be enabled in the schema's
-:class:`~ampbase.schema.ir.AuthConfig`.
+:class:`~ampbase.schema.ir.AuthConfig`. Token modes are verified by
+:class:`~ampbase.auth.credentials.CredentialVerifiers` (``credentials``: JWT issuers, SigV4 keys,
+a Lambda authorizer; ``auth-spec.md`` §1.7), which needs the signed request (``request``) for
+SigV4 and the GraphQL request for Lambda authorizers.
 
 API keys live in the database (``ampbase keys create``); they are cached here for a few
 seconds, and an unknown key triggers an early, rate-limited refresh so a freshly created key
-works at once. Token modes plug in through :class:`TokenVerifier` objects; without one, such a
-request fails with a clear 401.
+works at once. Token modes may also plug in through :class:`TokenVerifier` objects (tests);
+without any verifier, such a request fails with a clear 401.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from ampbase.auth.credentials import CredentialVerifiers, RequestFacts
 from ampbase.engine.identity import Identity
 from ampbase.errors import AuthenticationError
 from ampbase.schema.ir import AuthConfig
@@ -50,11 +54,13 @@ class Authenticator:
         cache_ttl: float = 5.0,
         clock: Callable[[], float] = time.time,
         verifiers: Mapping[str, TokenVerifier] | None = None,
+        credentials: CredentialVerifiers | None = None,
     ) -> None:
         self.storage = storage
         self.auth = auth
         self.cache_ttl = cache_ttl
         self.verifiers: dict[str, TokenVerifier] = dict(verifiers or {})
+        self.credentials = credentials
         self._clock = clock
         self._keys: dict[str, int] = {}
         self._loaded_at = float("-inf")
@@ -64,8 +70,18 @@ class Authenticator:
         """Forget cached API keys (after creating or deleting one in this process)."""
         self._loaded_at = float("-inf")
 
-    async def authenticate(self, headers: Mapping[str, str], *, source_ip: str | None = None) -> Identity:
-        """The caller's identity, or :class:`AuthenticationError` (HTTP 401)."""
+    async def authenticate(
+        self,
+        headers: Mapping[str, str],
+        *,
+        source_ip: str | None = None,
+        request: RequestFacts | None = None,
+    ) -> Identity:
+        """The caller's identity, or :class:`AuthenticationError` (HTTP 401).
+
+        ``request`` describes what a SigV4 signature covers (method, path, body) and the GraphQL
+        request a Lambda authorizer is told about.
+        """
         api_key: str | None = None
         authorization: str | None = None
         for name, value in headers.items():
@@ -77,6 +93,11 @@ class Authenticator:
         if api_key is not None:
             return await self._authenticate_api_key(api_key, source_ip)
         if authorization:
+            if self.credentials is not None and not self.verifiers:
+                modes = tuple(dict.fromkeys((*self.auth.modes, self.auth.default_mode)))
+                return await self.credentials.verify(
+                    authorization, headers, modes=modes, request=request, source_ip=source_ip
+                )
             return await self._authenticate_token(authorization, headers, source_ip)
         raise AuthenticationError(NOT_AUTHORIZED_MESSAGE)
 

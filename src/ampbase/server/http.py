@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from ampbase.auth.credentials import RequestFacts
 from ampbase.engine.identity import Identity
 from ampbase.errors import AuthenticationError
 from ampbase.server.limits import RateLimiter, throttled
@@ -64,7 +65,13 @@ class _Executor(Protocol):
 
 
 class _Authenticator(Protocol):
-    async def authenticate(self, headers: Mapping[str, str], *, source_ip: str | None = None) -> Identity: ...
+    async def authenticate(
+        self,
+        headers: Mapping[str, str],
+        *,
+        source_ip: str | None = None,
+        request: RequestFacts | None = None,
+    ) -> Identity: ...
 
 
 class GraphQLRuntime(Protocol):
@@ -171,8 +178,16 @@ class GraphQLEndpoint:
         runtime = self.runtime
         client = scope.get("client")
         try:
+            raw_query: bytes = scope.get("query_string", b"")
             identity = await runtime.authenticator.authenticate(
-                _auth_headers(headers), source_ip=client[0] if client else None
+                _auth_headers(headers),
+                source_ip=client[0] if client else None,
+                request=RequestFacts(
+                    method="POST",
+                    path=scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or scope["path"],
+                    body=body,
+                    query_string=raw_query.decode("latin-1"),
+                ),
             )
         except AuthenticationError as exc:
             await _respond(
@@ -269,6 +284,9 @@ def _auth_headers(headers: dict[bytes, bytes]) -> dict[str, str]:
     authorization = headers.get(b"authorization")
     if authorization is not None:
         result["authorization"] = authorization.decode("latin-1")
+        if authorization.startswith(b"AWS4-HMAC-SHA256 "):  # SigV4 may sign any header
+            for raw_name, raw_value in headers.items():
+                result.setdefault(raw_name.decode("latin-1"), raw_value.decode("latin-1"))
         for name in (b"x-amz-date", b"x-amz-security-token", b"host", b"content-type", b"x-amz-user-agent"):
             value = headers.get(name)
             if value is not None:

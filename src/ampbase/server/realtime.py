@@ -46,6 +46,7 @@ from urllib.parse import unquote
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ampbase.auth.credentials import RequestFacts
 from ampbase.engine.engine import Engine
 from ampbase.engine.identity import Identity
 from ampbase.engine.subscriptions import (
@@ -86,7 +87,24 @@ CLOSE_SUBPROTOCOL = 4406
 
 
 class Authenticates(Protocol):
-    async def authenticate(self, headers: Mapping[str, str], *, source_ip: str | None = None) -> Identity: ...
+    async def authenticate(
+        self,
+        headers: Mapping[str, str],
+        *,
+        source_ip: str | None = None,
+        request: RequestFacts | None = None,
+    ) -> Identity: ...
+
+
+def _graphql_path(scope: Scope) -> str:
+    """The GraphQL endpoint's path, which IAM clients sign (``/graphql`` for ``/graphql/realtime``)."""
+    path = str(scope.get("path") or "/graphql/realtime")
+    return path[: -len("/realtime")] if path.endswith("/realtime") else path
+
+
+def _connect_facts(graphql_path: str) -> RequestFacts:
+    """What an IAM handshake signs: ``POST <graphql path>/connect`` with body ``{}``."""
+    return RequestFacts(path=graphql_path.rstrip("/") + "/connect", body=b"{}")
 
 
 class RealtimeRuntime(Protocol):
@@ -289,6 +307,7 @@ class _Connection:
     extra_headers: dict[str, str]
     source_ip: str | None
     identity: Identity | None = None
+    graphql_path: str = "/graphql"
     subs: dict[str, Registration] = field(default_factory=dict)
     queue: deque[_Item] = field(default_factory=deque)
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -343,15 +362,19 @@ class _Connection:
                 return False
         return self.aborted is None
 
-    async def _authenticate(self, headers: Mapping[str, str]) -> Identity:
-        return await self.hub.runtime.authenticator.authenticate(headers, source_ip=self.source_ip)
+    async def _authenticate(
+        self, headers: Mapping[str, str], request: RequestFacts | None = None
+    ) -> Identity:
+        return await self.hub.runtime.authenticator.authenticate(
+            headers, source_ip=self.source_ip, request=request
+        )
 
     async def _authenticate_init(self, action: AuthenticateConnection) -> None:
         machine = self.machine
         assert isinstance(machine, TransportWsConnection)
         headers = {**self.extra_headers, **action.headers}
         try:
-            self.identity = await self._authenticate(headers)
+            self.identity = await self._authenticate(headers, _connect_facts(self.graphql_path))
         except AuthenticationError as error:
             await self.perform(machine.reject(error.message[:100]))
             return
@@ -361,7 +384,14 @@ class _Connection:
         try:
             if action.authorization:
                 headers = {**self.extra_headers, **action.authorization}
-                identity = await self._authenticate(headers)
+                facts = RequestFacts(
+                    path=self.graphql_path,
+                    body=(action.body or "").encode(),
+                    graphql_query=action.query,
+                    operation_name=action.operation_name,
+                    variables=action.variables,
+                )
+                identity = await self._authenticate(headers, facts)
             elif self.identity is not None:
                 identity = self.identity
             else:
@@ -550,7 +580,7 @@ class RealtimeEndpoint:
             try:
                 auth, extra = decode_handshake(offered, query_string)
                 identity = await self.runtime.authenticator.authenticate(
-                    {**extra, **auth}, source_ip=source_ip
+                    {**extra, **auth}, source_ip=source_ip, request=_connect_facts(_graphql_path(scope))
                 )
             except (ValueError, binascii.Error, UnicodeDecodeError):
                 rejection = HandshakeRejection(
@@ -574,7 +604,16 @@ class RealtimeEndpoint:
             await websocket.close(CLOSE_SUBPROTOCOL, "Subprotocol not acceptable")
             return
 
-        conn = _Connection(websocket, self.hub, self.options, machine, extra, source_ip, identity)
+        conn = _Connection(
+            websocket,
+            self.hub,
+            self.options,
+            machine,
+            extra,
+            source_ip,
+            identity,
+            graphql_path=_graphql_path(scope),
+        )
         await self._serve(conn)
 
     async def _serve(self, conn: _Connection) -> None:

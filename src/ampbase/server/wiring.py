@@ -15,6 +15,8 @@ import secrets
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ampbase.auth.config import AuthSetup, build_auth
+from ampbase.auth.policy import PolicySettings
 from ampbase.engine.engine import Engine
 from ampbase.errors import ConfigError
 from ampbase.pubsub.base import PubSub
@@ -154,6 +156,8 @@ class Runtime:
         self._storage: StorageAdapter | None = None
         self._engine: Engine | None = None
         self._authenticator: Authenticator | None = None
+        # JWT issuers, SigV4 keys, Lambda authorizer, IAM settings, the local token issuer
+        self.auth_setup: AuthSetup | None = None
         self._secret: bytes | None = None
         self._pubsub_started = False
         self._lock = asyncio.Lock()
@@ -194,7 +198,8 @@ class Runtime:
             await storage.open(self.schema)
             try:
                 self._secret = await shared_or_local_secret(self.settings, storage)
-                engine = self._build_engine(self.schema, storage)
+                setup = self._auth_setup(self.schema)
+                engine = self._build_engine(self.schema, storage, setup)
                 await self.pubsub.start()
             except BaseException:
                 await storage.close()
@@ -202,11 +207,13 @@ class Runtime:
             self._pubsub_started = True
             self._engine = engine
             self._storage = storage
+            self.auth_setup = setup
             self._authenticator = Authenticator(
                 storage,
                 self.schema.auth,
                 cache_ttl=self.settings.api_key_cache_ttl,
                 verifiers=self.verifiers,
+                credentials=setup.verifiers,
             )
             self._maintenance = Maintenance(self)  # time-to-live sweeper, journal snapshots
             self._maintenance.start()
@@ -237,19 +244,26 @@ class Runtime:
             storage = self._storage_factory()
             await storage.open(schema)
             try:
-                engine = self._build_engine(schema, storage)
+                setup = self._auth_setup(schema)
+                engine = self._build_engine(schema, storage, setup)
             except BaseException:
                 await storage.close()
                 raise
             old = self._storage
             self.schema, self._storage, self._engine = schema, storage, engine
+            self.auth_setup = setup
             if self._authenticator is not None:
                 self._authenticator.storage = storage
                 self._authenticator.auth = schema.auth
+                self._authenticator.credentials = setup.verifiers
         if old is not None:
             await old.close()
 
-    def _build_engine(self, schema: SchemaDef, storage: StorageAdapter) -> Engine:
+    def _auth_setup(self, schema: SchemaDef) -> AuthSetup:
+        """Verifiers for the schema's modes (the local token issuer's key is in the state dir)."""
+        return build_auth(schema, state_dir=self.settings.resolved_state_dir)
+
+    def _build_engine(self, schema: SchemaDef, storage: StorageAdapter, setup: AuthSetup) -> Engine:
         assert self._secret is not None
         settings = self.settings
         return Engine(
@@ -260,6 +274,7 @@ class Runtime:
             debug=settings.debug,
             max_limit=settings.max_page_size,
             limits=settings.execution_limits,
+            policy_settings=PolicySettings.for_schema(schema, iam=setup.iam),
         )
 
     # -- health ------------------------------------------------------------------------------
