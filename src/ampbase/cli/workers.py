@@ -160,7 +160,9 @@ def main() -> int:
         return 2
     sock = socket.socket(fileno=int(fd))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve_worker(Path(sys.argv[1]), settings, sock))
+    from ampbase.cli.main import run_server_loop
+
+    run_server_loop(_serve_worker(Path(sys.argv[1]), settings, sock))
     return 0
 
 
