@@ -350,6 +350,43 @@ async def test_concurrent_reads_and_writes_see_committed_data(
     assert len(page.items) == 60
 
 
+async def test_point_reads_see_each_acknowledged_write_at_once(
+    db_path: Path, opened: list[SQLiteStorage]
+) -> None:
+    storage = await open_at(db_path, conformance_schema(), opened)
+    for n in range(20):
+        key = {"id": f"{n:03d}"}
+        await storage.insert("Todo", {**key, "createdAt": "c", "priority": n})
+        got = await storage.get("Todo", key)
+        assert got is not None and got["priority"] == n
+        await storage.update("Todo", key, {"priority": n + 100})
+        [many] = await storage.get_many("Todo", [key])
+        assert many is not None and many["priority"] == n + 100
+        await storage.delete("Todo", key)
+        assert await storage.get("Todo", key) is None
+        assert await storage.get_many("Todo", [key, {"id": "none"}]) == [None, None]
+
+
+async def test_point_reads_fall_back_to_a_reader_thread_when_the_inline_read_is_busy(
+    db_path: Path, opened: list[SQLiteStorage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = await open_at(db_path, conformance_schema(), opened)
+    await storage.insert("Todo", {"id": "1", "createdAt": "c"})
+    inline = storage._inline
+    assert inline is not None
+
+    def busy(sql: str, params: object = ()) -> sqlite3.Cursor:
+        exc = sqlite3.OperationalError("database is locked")
+        exc.sqlite_errorname = "SQLITE_BUSY"
+        raise exc
+
+    monkeypatch.setattr(inline, "execute", busy)
+    got = await storage.get("Todo", {"id": "1"})
+    assert got is not None and got["id"] == "1"
+    [many] = await storage.get_many("Todo", [{"id": "1"}])
+    assert many == got
+
+
 CRASH_CHILD = textwrap.dedent(
     """
     import asyncio, sys

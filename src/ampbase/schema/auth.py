@@ -8,6 +8,8 @@ and ``read`` stands for ``get``, ``list``, ``listen``, ``sync`` and ``search``.
 
 from __future__ import annotations
 
+import functools
+
 from ampbase.schema.ir import AuthAllow, AuthProvider, AuthRule
 
 __all__ = [
@@ -71,6 +73,7 @@ def normalised_operations(rule: AuthRule) -> tuple[str, ...]:
     return rule.operations if rule.operations is not None else ALL_OPERATIONS
 
 
+@functools.lru_cache(maxsize=1024)
 def effective_operations(rule: AuthRule) -> frozenset[str]:
     """Fine-grained operations the rule grants, ``read`` expanded (``get``, ``list``, ...)."""
     result: set[str] = set()
@@ -86,7 +89,7 @@ def allows(rule: AuthRule, operation: str) -> bool:
     """Whether ``rule`` grants ``operation`` (``create`` ... or ``get``/``list``/``listen``/``read``)."""
     granted = effective_operations(rule)
     if operation == "read":
-        return bool(granted & set(READ_OPERATIONS))
+        return not granted.isdisjoint(READ_OPERATIONS)
     return operation in granted
 
 

@@ -477,29 +477,36 @@ class _Connection:
         loop = asyncio.get_running_loop()
         interval = self.options.keepalive_interval
         last_sent = loop.time()
-        while True:
-            if not self.queue:
-                self.wakeup.clear()
-                timeout = max(0.0, last_sent + interval - loop.time())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout)
-            if loop.time() - last_sent >= interval:
-                for action in self.machine.keepalive():
-                    if isinstance(action, SendFrame):
-                        await self.websocket.send_text(action.text)
-                last_sent = loop.time()
-            if not self.queue:
-                continue
-            item = self.queue.popleft()
-            if isinstance(item, CloseConnection):
-                await self.websocket.close(item.code, item.reason)
-                return
-            if isinstance(item, SendFrame):
-                await self.websocket.send_text(item.text)
-                last_sent = loop.time()
-                continue
-            if await self._send_event(item):
-                last_sent = loop.time()
+        # One timer wakes the writer when a keep-alive may be due; it is re-armed only
+        # once it has fired (sends move the deadline later, never earlier), not per wake-up.
+        timer: asyncio.TimerHandle | None = None
+        try:
+            while True:
+                if not self.queue:
+                    self.wakeup.clear()
+                    if timer is None or timer.when() <= loop.time():
+                        timer = loop.call_at(last_sent + interval, self.wakeup.set)
+                    await self.wakeup.wait()
+                if loop.time() - last_sent >= interval:
+                    for action in self.machine.keepalive():
+                        if isinstance(action, SendFrame):
+                            await self.websocket.send_text(action.text)
+                    last_sent = loop.time()
+                if not self.queue:
+                    continue
+                item = self.queue.popleft()
+                if isinstance(item, CloseConnection):
+                    await self.websocket.close(item.code, item.reason)
+                    return
+                if isinstance(item, SendFrame):
+                    await self.websocket.send_text(item.text)
+                    last_sent = loop.time()
+                    continue
+                if await self._send_event(item):
+                    last_sent = loop.time()
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     async def _send_event(self, item: _Event) -> bool:
         reg = item.reg

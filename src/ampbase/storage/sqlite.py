@@ -36,6 +36,7 @@ unconditional write is 1, a conditional update/delete is 2 (read, write).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -79,6 +80,9 @@ _ROW_NUMBER = '"_ampbase_rn"'
 _KEYS = '"_ampbase_keys"'
 # Keys / parent tuples per statement (SQLite allows 32766 parameters).
 _BATCH = 500
+# Primary-key reads of at most this many keys run inline on the event-loop thread:
+# handing a microsecond lookup to a thread costs more than the lookup itself.
+_INLINE_KEYS = 32
 _UPDATE_CACHE_SIZE = 256
 
 _DECLARED_TYPES = {
@@ -188,6 +192,10 @@ class _Table:
         return sql
 
 
+class _InlineBusy(Exception):
+    """The inline read connection would have to wait for a lock."""
+
+
 class _Connection:
     """One sqlite3 connection, used only from its own thread."""
 
@@ -203,13 +211,14 @@ class _Connection:
             raise StorageError("the SQLite connection is closed")
         return self._db
 
-    def connect(self, path: str, busy_timeout: float, *, writer: bool) -> None:
+    def connect(self, path: str, busy_timeout: float, *, writer: bool, any_thread: bool = False) -> None:
         db = sqlite3.connect(
             path,
             timeout=busy_timeout,
             isolation_level=None,  # autocommit; transactions are explicit
             cached_statements=512,
             uri=path.startswith("file:"),
+            check_same_thread=not any_thread,
         )
         self._db = db
         if writer:
@@ -283,6 +292,9 @@ class SQLiteStorage:
         self._busy_timeout = busy_timeout
         self._writer: _Connection | None = None
         self._readers: list[_Connection] = []
+        # Serves small primary-key reads inline, only ever from the event-loop thread;
+        # never waits for a lock (SQLITE_BUSY falls back to a reader thread).
+        self._inline: _Connection | None = None
         self._idle: asyncio.Queue[_Connection] | None = None
         self._tables: dict[str, _Table] = {}
 
@@ -317,6 +329,27 @@ class SQLiteStorage:
             return await self._call(conn, what, fn, *args)
         finally:
             idle.put_nowait(conn)
+
+    def _read_inline(self, conn: _Connection, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """``fn`` on the inline connection, on this (the event-loop) thread.
+
+        Autocommit: each statement reads the latest commit, and the writer commits
+        before it acknowledges a write, so a read after a write sees it. Raises
+        :class:`_InlineBusy` rather than wait for a lock (then use :meth:`_read`).
+        """
+        before = conn.statements
+        try:
+            return fn(conn, *args)
+        except AmpbaseError:
+            raise
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+                raise _InlineBusy from exc
+            raise _translate(exc, what) from exc
+        except (sqlite3.Error, OverflowError, UnicodeEncodeError) as exc:
+            raise _translate(exc, what) from exc
+        finally:
+            self.stats.statements += conn.statements - before
 
     def _table(self, model: str) -> _Table:
         table = self._tables.get(model)
@@ -353,6 +386,14 @@ class SQLiteStorage:
                     await self._call(
                         reader, what, lambda c: c.connect(self.path, self._busy_timeout, writer=False)
                     )
+                inline = _Connection("sqlite-inline-reader")
+                self._inline = inline
+                await self._call(
+                    inline,
+                    what,
+                    lambda c: c.connect(self.path, self._busy_timeout, writer=False, any_thread=True),
+                )
+                await self._call(inline, what, lambda c: c.execute("PRAGMA busy_timeout=0"))
         except BaseException:
             await self.close()
             raise
@@ -365,9 +406,12 @@ class SQLiteStorage:
 
     async def close(self) -> None:
         conns = [*self._readers]
+        if self._inline is not None:
+            conns.append(self._inline)
         if self._writer is not None:
             conns.append(self._writer)
         self._readers = []
+        self._inline = None
         self._writer = None
         self._idle = None
         self._tables = {}
@@ -495,14 +539,26 @@ class SQLiteStorage:
     async def get(self, model: str, key: dict[str, Any]) -> Record | None:
         table = self._table(model)
         params = table.key_params(key)
-        return await self._read(f"get {model}", _get, table, params)
+        what = f"get {model}"
+        inline = self._inline
+        if inline is not None:
+            with contextlib.suppress(_InlineBusy):
+                return self._read_inline(inline, what, _get, table, params)
+        return await self._read(what, _get, table, params)
 
     async def get_many(self, model: str, keys: list[dict[str, Any]]) -> list[Record | None]:
         table = self._table(model)
         wanted = [table.key_params(k) for k in keys]
         if not wanted:
             return []
-        found = await self._read(f"get_many {model}", _get_many, table, wanted)
+        what = f"get_many {model}"
+        found: list[Record] | None = None
+        inline = self._inline
+        if inline is not None and len(wanted) <= _INLINE_KEYS:
+            with contextlib.suppress(_InlineBusy):
+                found = self._read_inline(inline, what, _get_many, table, wanted)
+        if found is None:
+            found = await self._read(what, _get_many, table, wanted)
         pk = table.layout.primary_key
         by_key = {tuple(r[k] for k in pk): r for r in found}
         out: list[Record | None] = []
