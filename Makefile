@@ -27,7 +27,7 @@ sandbox: $(STAMP)
 
 interop-deps:
 	@if command -v npm >/dev/null 2>&1; then \
-		cd tests/interop && (test -d node_modules || npm ci --no-audit --no-fund --loglevel=error); \
+		cd tests/interop && ([ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error); \
 		cd "$(CURDIR)/tests/fixtures/gen2-project" && (test -d node_modules/@aws-amplify/backend || \
 			(npm ci --no-audit --no-fund --loglevel=error && \
 			npm install --no-save --no-audit --no-fund --loglevel=error @aws-amplify/backend@1.25.1)); \
