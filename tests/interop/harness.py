@@ -86,13 +86,18 @@ def _wait_healthy(server: Server, timeout: float = 60.0) -> None:
     raise RuntimeError(f"ampbase serve did not become healthy ({last}):\n{server.log_text()}")
 
 
-def start_server(tmp: Path, schema: Path, extra_args: Sequence[str] = ()) -> Server:
+def start_server(
+    tmp: Path, schema: Path, extra_args: Sequence[str] = (), *, plain_http: bool = False
+) -> Server:
+    """Start ``ampbase serve`` on a free port; ``plain_http`` makes ``data.url`` an ``http://`` URL
+    (POSTs in plain HTTP on the same port, the client still opens ``wss://``)."""
     certs = ensure_dev_certificates(tmp / "ca")
     port = _free_port()
     outputs = tmp / "amplify_outputs.json"
     log = tmp / "server.log"
     database = tmp / "interop.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMPBASE_")}
+    url = f"{'http' if plain_http else 'https'}://127.0.0.1:{port}/graphql"
     command = [
         sys.executable,
         "-m",
@@ -115,9 +120,11 @@ def start_server(tmp: Path, schema: Path, extra_args: Sequence[str] = ()) -> Ser
         str(tmp / "state"),
         *extra_args,
     ]
+    if plain_http:
+        command += ["--allow-plain-http", "--public-url", url]
     with log.open("wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env)
-    server = Server(f"https://127.0.0.1:{port}/graphql", outputs, certs.ca_cert, process, log, database)
+    server = Server(url, outputs, certs.ca_cert, process, log, database)
     try:
         _wait_healthy(server)
     except BaseException:

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.interop.test_js_client import NODE, Server, _free_port, _node_major, _stop, _wait_healthy
-
-from ampbase.server.tls import ensure_dev_certificates
+from tests.interop.harness import NODE, Server, node_major, start_server, stop
 
 pytestmark = pytest.mark.interop
 
@@ -35,25 +33,11 @@ def _ampbase(*args: str) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("interop-auth")
-    certs = ensure_dev_certificates(tmp / "ca")
-    port = _free_port()
-    outputs = tmp / "amplify_outputs.json"
-    log = tmp / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMPBASE_")}
-    command = [
-        sys.executable, "-m", "ampbase.cli.main", "serve", str(HERE / "auth.graphql"),
-        "--database-url", f"sqlite:///{tmp / 'auth.db'}", "--host", "127.0.0.1", "--port", str(port),
-        "--tls-cert", str(certs.cert), "--tls-key", str(certs.key),
-        "--outputs", str(outputs), "--state-dir", str(tmp / "state"),
-    ]  # fmt: skip
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env)
-    srv = Server(f"https://127.0.0.1:{port}/graphql", outputs, certs.ca_cert, process, log)
+    srv = start_server(tmp, HERE / "auth.graphql")
     try:
-        _wait_healthy(srv)
         yield srv
     finally:
-        _stop(process)
+        stop(srv.process)
 
 
 def tokens(server: Server) -> dict[str, str]:
@@ -68,7 +52,7 @@ def tokens(server: Server) -> dict[str, str]:
 def run(server: Server, scenario: str) -> Any:
     assert NODE is not None
     command = [NODE]
-    if _node_major() < 22:
+    if node_major() < 22:
         command.append("--experimental-websocket")
     command += [str(HERE / "auth.mjs"), scenario, "--outputs", str(server.outputs)]
     env = {**os.environ, **tokens(server), "NODE_EXTRA_CA_CERTS": str(server.ca), "NODE_NO_WARNINGS": "1"}

@@ -11,154 +11,43 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
-import ssl
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-
-from ampbase.server.tls import ensure_dev_certificates
+from tests.interop.harness import HERE, NODE, Server, node_major, skip_without_node, start_server, stop
 
 pytestmark = pytest.mark.interop
 
-HERE = Path(__file__).parent
 SCHEMA = HERE / "schema.graphql"
-NODE = shutil.which("node")
 
-
-def _node_major() -> int:
-    assert NODE is not None
-    out = subprocess.run([NODE, "--version"], capture_output=True, text=True, check=True).stdout
-    return int(out.strip().lstrip("v").split(".")[0])
-
-
-if NODE is None:
-    pytest.skip("node is not installed: the interop suite needs Node 20+", allow_module_level=True)
-if not (HERE / "node_modules" / "aws-amplify").is_dir():
-    pytest.skip("tests/interop/node_modules is missing: run `make interop-deps`", allow_module_level=True)
-if _node_major() < 20:
-    pytest.skip("the interop suite needs Node 20+", allow_module_level=True)
-
-
-@dataclass
-class Server:
-    url: str
-    outputs: Path
-    ca: Path
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_healthy(server: Server, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    with httpx.Client(verify=ssl.create_default_context(cafile=str(server.ca))) as http:
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                raise RuntimeError(f"ampbase serve exited early:\n{server.log_text()}")
-            try:
-                health = server.url.replace("/graphql", "/health").replace("http://", "https://")
-                if http.get(health, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError as exc:
-                last = exc
-            time.sleep(0.1)
-    raise RuntimeError(f"ampbase serve did not become healthy ({last}):\n{server.log_text()}")
-
-
-def _start_server(tmp: Path, *, plain_http: bool = False) -> Server:
-    certs = ensure_dev_certificates(tmp / "ca")
-    port = _free_port()
-    outputs = tmp / "amplify_outputs.json"
-    log = tmp / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMPBASE_")}
-    url = f"{'http' if plain_http else 'https'}://127.0.0.1:{port}/graphql"
-    command = [
-        sys.executable,
-        "-m",
-        "ampbase.cli.main",
-        "serve",
-        str(SCHEMA),
-        "--database-url",
-        f"sqlite:///{tmp / 'interop.db'}",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--tls-cert",
-        str(certs.cert),
-        "--tls-key",
-        str(certs.key),
-        "--outputs",
-        str(outputs),
-        "--state-dir",
-        str(tmp / "state"),
-    ]
-    if plain_http:
-        command += ["--allow-plain-http", "--public-url", url]
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env)
-    srv = Server(url, outputs, certs.ca_cert, process, log)
-    try:
-        _wait_healthy(srv)
-    except BaseException:
-        _stop(process)
-        raise
-    return srv
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
+skip_without_node()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = _start_server(tmp_path_factory.mktemp("interop"))
+    srv = start_server(tmp_path_factory.mktemp("interop"), SCHEMA)
     try:
         yield srv
     finally:
-        _stop(srv.process)
+        stop(srv.process)
 
 
 @pytest.fixture(scope="module")
 def plain_http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``data.url`` is ``http://``: POSTs go in plain HTTP, the client still opens ``wss://``."""
-    srv = _start_server(tmp_path_factory.mktemp("interop-http"), plain_http=True)
+    srv = start_server(tmp_path_factory.mktemp("interop-http"), SCHEMA, plain_http=True)
     try:
         yield srv
     finally:
-        _stop(srv.process)
+        stop(srv.process)
 
 
 def run_scenario(server: Server, name: str, timeout: float = 120) -> Any:
     assert NODE is not None
     command = [NODE]
-    if _node_major() < 22:
+    if node_major() < 22:
         command.append("--experimental-websocket")
     command += [str(HERE / "scenarios.mjs"), name, "--outputs", str(server.outputs)]
     env = {**os.environ, "NODE_EXTRA_CA_CERTS": str(server.ca), "NODE_NO_WARNINGS": "1"}
