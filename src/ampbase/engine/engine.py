@@ -48,7 +48,9 @@ from ampbase.auth.policy import (
 )
 from ampbase.compiler.graphql_schema import build_graphql_schema
 from ampbase.engine.authorization import Authorizer
+from ampbase.engine.compiled import CompiledQuery, compile_query
 from ampbase.engine.custom import call_handlers
+from ampbase.engine.execution import context_class
 from ampbase.engine.identity import Identity
 from ampbase.engine.keys import KeySpec
 from ampbase.engine.limits import (
@@ -136,6 +138,10 @@ class Engine:
         self.graphql_schema: GraphQLSchema = build_graphql_schema(schema)
         install_scalars(self.graphql_schema)
         self._documents: OrderedDict[str, DocumentNode | list[GraphQLError]] = OrderedDict()
+        self._execution_context = context_class()
+        # generated reads whose resolvers need only info.context: compiled when a document allows
+        self._direct: dict[str, Resolver] = {}
+        self._compiled: dict[str, CompiledQuery] = {}
         self._request_ids = itertools.count(1)
         self._request_prefix = os.urandom(4).hex()
         _Binder(self).bind()
@@ -167,8 +173,13 @@ class Engine:
                     message = f"The query has depth {depth}, over the limit of {limits.max_depth}."
                     result = [GraphQLError(message)]
         self._documents[query] = result
+        if not isinstance(result, list):
+            compiled = compile_query(self.graphql_schema, result, self._direct)
+            if compiled is not None:
+                self._compiled[query] = compiled
         if len(self._documents) > DOCUMENT_CACHE_SIZE:
-            self._documents.popitem(last=False)
+            evicted, _ = self._documents.popitem(last=False)
+            self._compiled.pop(evicted, None)
         return result
 
     def new_request_id(self) -> str:
@@ -209,6 +220,16 @@ class Engine:
                 error = GraphQLError(_SUBSCRIPTION_MESSAGE, operation, original_error=refusal)
                 return error_body([error], request_id)
             limits = self.limits
+            compiled = self._compiled.get(query)
+            if (
+                compiled is not None
+                and self.tracing is None
+                and not identity.denied_fields
+                and (operation_name is None or operation_name == compiled.operation_name)
+            ):
+                answer = await self._run_compiled(compiled, variables or {}, identity, request_id)
+                if answer is not None:
+                    return answer
             budget = ResolverBudget(limits.max_resolvers, limits.resolver_limit_message())
             context = RequestContext(identity, request_id, budget=budget)
             result = execute(
@@ -219,16 +240,14 @@ class Engine:
                 operation_name=operation_name,
                 middleware=_denied_fields_middleware(identity),
                 is_awaitable=_is_awaitable,
+                execution_context_class=self._execution_context,
             )
             if not isinstance(result, ExecutionResult):
                 try:
                     async with asyncio.timeout(limits.timeout or None):
                         result = await result
                 except TimeoutError:
-                    logger.warning("request %s: cancelled after %gs", request_id, limits.timeout)
-                    timeout = LimitExceededError(limits.timeout_message(), error_type=TIMEOUT_ERROR_TYPE)
-                    error = GraphQLError(timeout.message, original_error=timeout)
-                    return error_body([error], request_id)
+                    return self._timeout_body(request_id)
             if budget.exceeded:
                 exceeded = LimitExceededError(budget.message)
                 return error_body([GraphQLError(exceeded.message, original_error=exceeded)], request_id)
@@ -236,6 +255,41 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - reported as "Internal server error", logged with the id
             error = GraphQLError("Internal server error", original_error=exc)
             return error_body([error], request_id, debug=self.debug)
+
+    def _timeout_body(self, request_id: str) -> dict[str, Any]:
+        limits = self.limits
+        logger.warning("request %s: cancelled after %gs", request_id, limits.timeout)
+        timeout = LimitExceededError(limits.timeout_message(), error_type=TIMEOUT_ERROR_TYPE)
+        return error_body([GraphQLError(timeout.message, original_error=timeout)], request_id)
+
+    async def _run_compiled(
+        self, compiled: CompiledQuery, variables: Mapping[str, Any], identity: Identity, request_id: str
+    ) -> dict[str, Any] | None:
+        """The response of a compiled query, or None: then graphql-core runs the request."""
+        args = compiled.arguments_for(variables)
+        if args is None:
+            return None
+        limits = self.limits
+        budget = ResolverBudget(limits.max_resolvers, limits.resolver_limit_message())
+        info: Any = _ContextOnly(RequestContext(identity, request_id, budget=budget))
+        try:
+            async with asyncio.timeout(limits.timeout or None):
+                result = await self._direct[compiled.field_name](None, info, **args)
+        except TimeoutError:
+            return self._timeout_body(request_id)
+        except Exception:  # noqa: BLE001 - graphql-core runs it again and reports the error its way
+            return None
+        if budget.exceeded:
+            return None
+        data = compiled.complete(result)
+        return None if data is None else {"data": data}
+
+
+@dataclass(slots=True)
+class _ContextOnly:
+    """What the direct resolvers read of ``GraphQLResolveInfo``: the request context."""
+
+    context: RequestContext
 
 
 def _epoch_clock(clock: Callable[[], datetime] | None) -> Callable[[], int]:
@@ -305,6 +359,11 @@ class _Binder:
             if op.kind is not OperationKind.SUBSCRIPTION:
                 self._bind(op.kind.value, op.name, self._custom(op))
 
+    def _direct_query(self, field_name: str, resolver: Resolver) -> None:
+        """Bind a generated read whose resolver uses only ``info.context`` (compiled queries)."""
+        if self._bind("Query", field_name, resolver) is not None:
+            self.engine._direct[field_name] = resolver
+
     @staticmethod
     def _sort_argument(gfield: GraphQLField | None, taken: set[str]) -> str | None:
         if gfield is None:
@@ -315,7 +374,8 @@ class _Binder:
     def _bind_model(self, model: ModelDef) -> None:
         ops = model.operations
         if ops is not None:
-            self._bind("Query", ops.get, self._get(model, ops.get or ""))
+            if ops.get:
+                self._direct_query(ops.get, self._get(model, ops.get))
             if ops.list:
                 gfield = self._field("Query", ops.list)
                 spec = None
@@ -325,7 +385,7 @@ class _Binder:
                         model.sort_keys,
                         self._sort_argument(gfield, {model.partition_key}) if model.sort_keys else None,
                     )
-                self._bind("Query", ops.list, self._list(ListRequest(ops.list, model, None, spec)))
+                self._direct_query(ops.list, self._list(ListRequest(ops.list, model, None, spec)))
             for kind, name in (("create", ops.create), ("update", ops.update), ("delete", ops.delete)):
                 if name:
                     self._bind("Mutation", name, self._write(model, kind, name))
@@ -366,7 +426,7 @@ class _Binder:
             index.sort_keys,
             self._sort_argument(gfield, {index.partition_key}) if index.sort_keys else None,
         )
-        self._bind("Query", index.query_field, self._list(ListRequest(index.query_field, model, index, spec)))
+        self._direct_query(index.query_field, self._list(ListRequest(index.query_field, model, index, spec)))
 
     # ------------------------------------------------------------------ resolvers
 

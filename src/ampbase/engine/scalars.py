@@ -22,12 +22,22 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from graphql import GraphQLError, GraphQLScalarType, GraphQLSchema, ValueNode, print_ast
+from graphql import (
+    GraphQLBoolean,
+    GraphQLError,
+    GraphQLID,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLString,
+    ValueNode,
+    print_ast,
+)
 from graphql.language import IntValueNode, StringValueNode
 from graphql.utilities import value_from_ast_untyped
 
 __all__ = [
     "AWS_SCALARS",
+    "PASSTHROUGH_SERIALIZERS",
     "install_scalars",
     "parse_aws_date",
     "parse_aws_datetime",
@@ -195,6 +205,16 @@ def _serialize_str(value: Any) -> str:
     if isinstance(value, date | time):
         return value.isoformat()
     return str(value)
+
+
+# Serializers that return a value of this exact type unchanged (the execution fast path skips them).
+PASSTHROUGH_SERIALIZERS: dict[Callable[[Any], Any], type] = {
+    GraphQLString.serialize: str,
+    GraphQLID.serialize: str,
+    GraphQLBoolean.serialize: bool,
+    _serialize_str: str,
+    _serialize_json: str,
+}
 
 
 def _serialize_timestamp(value: Any) -> int:

@@ -1,0 +1,332 @@
+"""Compiled queries: the common generated reads, run without graphql-core's executor.
+
+Most requests an Amplify client sends are one generated query (``getTodo``, ``listTodos``, an
+index query) with scalar variables and a selection of stored fields. For such a document —
+parsed and validated once, like every document — :func:`compile_query` builds a
+:class:`CompiledQuery`: where each argument comes from, which variables must have which exact
+Python type, and the shape of the result (which keys, read from which row fields, through which
+scalar). Running it checks the variables, calls the same resolver graphql-core would call, and
+builds the response directly.
+
+It only ever answers when the answer is certain to be graphql-core's: anything unusual — a
+variable of another type (graphql-core would coerce or reject it), a null in a non-null field, a
+value a scalar would change or reject, a resolver error — makes :meth:`CompiledQuery.run` return
+``None``, and the engine executes the request with graphql-core as if the compiled path did not
+exist. The compiled path only covers queries, whose resolvers only read, so running the resolver
+again is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from graphql import (
+    BooleanValueNode,
+    DocumentNode,
+    EnumValueNode,
+    FieldNode,
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLString,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    StringValueNode,
+    Undefined,
+    VariableNode,
+    is_enum_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+    is_scalar_type,
+    value_from_ast,
+)
+
+from ampbase.engine.scalars import PASSTHROUGH_SERIALIZERS
+
+__all__ = ["CompiledQuery", "compile_query"]
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+# Shape kinds
+_TYPENAME, _PASSTHROUGH, _INT, _SERIALIZE, _OBJECT, _LIST = range(6)
+
+# The exact Python type a variable of these input scalars must have to pass through unchanged.
+_VARIABLE_TYPES: dict[str, type] = {
+    GraphQLID.name: str,
+    GraphQLString.name: str,
+    GraphQLInt.name: int,
+    GraphQLBoolean.name: bool,
+}
+
+
+class _Fallback(Exception):
+    """The compiled path cannot be sure of graphql-core's answer."""
+
+
+class _Field(NamedTuple):
+    key: str
+    kind: int
+    name: str  # row field (or the type name for __typename)
+    exact: type | None
+    serialize: Callable[[Any], Any] | None
+    non_null: bool
+    shape: tuple[_Field, ...] | None  # object and list-of-object fields
+    item_non_null: bool
+
+
+class _Variable(NamedTuple):
+    name: str
+    type_name: str
+    exact: type
+    non_null: bool
+
+
+class _Argument(NamedTuple):
+    name: str  # the resolver's keyword
+    variable: str | None  # from this variable, else `value`
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledQuery:
+    """A validated one-field query document the engine can answer without graphql-core."""
+
+    key: str
+    field_name: str
+    operation_name: str | None
+    variables: tuple[_Variable, ...]
+    arguments: tuple[_Argument, ...]
+    non_null: bool
+    shape: tuple[_Field, ...]
+
+    def arguments_for(self, variables: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The resolver's keyword arguments, or None when graphql-core must coerce them."""
+        for variable in self.variables:
+            value: Any = variables.get(variable.name, Undefined)
+            if value is Undefined or value is None:
+                if variable.non_null:
+                    return None
+                continue
+            if type(value) is not variable.exact:
+                return None
+            if variable.exact is int and not _INT_MIN <= value <= _INT_MAX:  # type: ignore[operator]
+                return None
+        args: dict[str, Any] = {}
+        for argument in self.arguments:
+            if argument.variable is None:
+                args[argument.name] = argument.value
+                continue
+            value = variables.get(argument.variable, Undefined)
+            if value is not Undefined:
+                args[argument.name] = value
+        return args
+
+    def complete(self, result: Any) -> dict[str, Any] | None:
+        """``data`` for the resolver's result, or None when graphql-core must complete it."""
+        if result is None:
+            return None if self.non_null else {self.key: None}
+        if type(result) is not dict:
+            return None
+        try:
+            return {self.key: _complete_object(self.shape, result)}
+        except _Fallback:
+            return None
+
+
+def _complete_object(shape: tuple[_Field, ...], row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    get = row.get
+    for key, kind, name, exact, serialize, non_null, sub, item_non_null in shape:
+        if kind == _TYPENAME:
+            out[key] = name
+            continue
+        value = get(name)
+        if value is None:
+            if non_null:
+                raise _Fallback
+            out[key] = None
+        elif kind == _PASSTHROUGH:
+            if type(value) is not exact:
+                raise _Fallback
+            out[key] = value
+        elif kind == _INT:
+            if type(value) is not int or not _INT_MIN <= value <= _INT_MAX:
+                raise _Fallback
+            out[key] = value
+        elif kind == _SERIALIZE:
+            assert serialize is not None
+            try:
+                serialized = serialize(value)
+            except Exception as exc:  # graphql-core reports it
+                raise _Fallback from exc
+            if serialized is None or serialized is Undefined:
+                raise _Fallback
+            out[key] = serialized
+        elif kind == _OBJECT:
+            assert sub is not None
+            if type(value) is not dict:
+                raise _Fallback
+            out[key] = _complete_object(sub, value)
+        else:  # _LIST of objects
+            assert sub is not None
+            if type(value) is not list:
+                raise _Fallback
+            items: list[Any] = []
+            for item in value:
+                if item is None:
+                    if item_non_null:
+                        raise _Fallback
+                    items.append(None)
+                elif type(item) is dict:
+                    items.append(_complete_object(sub, item))
+                else:
+                    raise _Fallback
+            out[key] = items
+    return out
+
+
+def _shape(parent: GraphQLObjectType, selection_set: SelectionSetNode | None) -> tuple[_Field, ...] | None:
+    if selection_set is None:
+        return None
+    fields: list[_Field] = []
+    keys: set[str] = set()
+    for node in selection_set.selections:
+        if not isinstance(node, FieldNode) or node.directives or node.arguments:
+            return None
+        key = node.alias.value if node.alias else node.name.value
+        if key in keys:
+            return None
+        keys.add(key)
+        name = node.name.value
+        if name == "__typename":
+            fields.append(_Field(key, _TYPENAME, parent.name, None, None, True, None, False))
+            continue
+        field_def = parent.fields.get(name)
+        if field_def is None or field_def.resolve is not None:
+            return None
+        field_type: Any = field_def.type
+        non_null = is_non_null_type(field_type)
+        inner: Any = field_type.of_type if non_null else field_type
+        if is_leaf_type(inner):
+            if node.selection_set is not None:
+                return None
+            serialize = inner.serialize
+            exact = PASSTHROUGH_SERIALIZERS.get(serialize)
+            if exact is not None:
+                fields.append(_Field(key, _PASSTHROUGH, name, exact, None, non_null, None, False))
+            elif serialize is GraphQLInt.serialize:
+                fields.append(_Field(key, _INT, name, int, None, non_null, None, False))
+            else:
+                fields.append(_Field(key, _SERIALIZE, name, None, serialize, non_null, None, False))
+        elif is_object_type(inner):
+            if inner.is_type_of is not None:
+                return None
+            sub = _shape(inner, node.selection_set)
+            if sub is None:
+                return None
+            fields.append(_Field(key, _OBJECT, name, None, None, non_null, sub, False))
+        elif is_list_type(inner):
+            item: Any = inner.of_type
+            item_non_null = is_non_null_type(item)
+            item_type: Any = item.of_type if item_non_null else item
+            if not is_object_type(item_type) or item_type.is_type_of is not None:
+                return None
+            sub = _shape(item_type, node.selection_set)
+            if sub is None:
+                return None
+            fields.append(_Field(key, _LIST, name, None, None, non_null, sub, item_non_null))
+        else:
+            return None
+    return tuple(fields)
+
+
+def compile_query(
+    schema: GraphQLSchema, document: DocumentNode, direct: Mapping[str, Callable[..., Any]]
+) -> CompiledQuery | None:
+    """The compiled form of a validated document, or None when graphql-core must run it.
+
+    ``direct`` maps the ``Query`` fields whose resolvers only read ``info.context`` to those
+    resolvers; a field whose bound resolver is another one (wrapped for tracing, say) is not
+    compiled.
+    """
+    if len(document.definitions) != 1:
+        return None
+    operation = document.definitions[0]
+    if not isinstance(operation, OperationDefinitionNode) or operation.operation is not OperationType.QUERY:
+        return None
+    if operation.directives or len(operation.selection_set.selections) != 1:
+        return None
+    root = operation.selection_set.selections[0]
+    if not isinstance(root, FieldNode) or root.directives:
+        return None
+    name = root.name.value
+    query_type = schema.query_type
+    if query_type is None:
+        return None
+    field_def = query_type.fields.get(name)
+    if field_def is None or field_def.resolve is None or field_def.resolve is not direct.get(name):
+        return None
+
+    variables: list[_Variable] = []
+    declared: set[str] = set()
+    for definition in operation.variable_definitions or ():
+        if definition.default_value is not None or definition.directives:
+            return None
+        type_node: Any = definition.type
+        non_null = type_node.kind == "non_null_type"
+        named = type_node.type if non_null else type_node
+        if named.kind != "named_type" or named.name.value not in _VARIABLE_TYPES:
+            return None
+        variable_name = definition.variable.name.value
+        type_name = named.name.value
+        variables.append(_Variable(variable_name, type_name, _VARIABLE_TYPES[type_name], non_null))
+        declared.add(variable_name)
+
+    nodes = {argument.name.value: argument.value for argument in root.arguments or ()}
+    arguments: list[_Argument] = []
+    for arg_name, arg_def in field_def.args.items():
+        keyword = arg_def.out_name or arg_name
+        arg_type: Any = arg_def.type
+        named_type = arg_type.of_type if is_non_null_type(arg_type) else arg_type
+        value_node = nodes.get(arg_name)
+        if value_node is None:
+            if arg_def.default_value is not Undefined:
+                return None
+            continue
+        if not (is_scalar_type(named_type) or is_enum_type(named_type)):
+            return None
+        if isinstance(value_node, VariableNode):
+            variable_name = value_node.name.value
+            if variable_name not in declared:
+                return None
+            variable = next(v for v in variables if v.name == variable_name)
+            if named_type.name != variable.type_name:
+                return None
+            arguments.append(_Argument(keyword, variable_name, None))
+        elif isinstance(value_node, StringValueNode | IntValueNode | BooleanValueNode | EnumValueNode):
+            literal = value_from_ast(value_node, arg_type)
+            if literal is Undefined:
+                return None
+            arguments.append(_Argument(keyword, None, literal))
+        else:
+            return None
+
+    return_type: Any = field_def.type
+    non_null = is_non_null_type(return_type)
+    object_type: Any = return_type.of_type if non_null else return_type
+    if not is_object_type(object_type) or object_type.is_type_of is not None:
+        return None
+    shape = _shape(object_type, root.selection_set)
+    if shape is None:
+        return None
+    operation_name = operation.name.value if operation.name else None
+    key = root.alias.value if root.alias else name
+    return CompiledQuery(key, name, operation_name, tuple(variables), tuple(arguments), non_null, shape)
