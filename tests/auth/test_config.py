@@ -80,3 +80,26 @@ def test_iam_credentials_come_from_a_config_file(tmp_path: Path) -> None:
     path.write_text(json.dumps({"credentials": [{"accessKeyId": "AK"}]}))
     with pytest.raises(ConfigError, match="bad credential"):
         load_iam_config(path)
+
+
+def test_a_named_lambda_function_falls_back_to_the_authorizer_url(tmp_path: Path) -> None:
+    s = schema(
+        default_authorization_mode="lambda",
+        lambda_authorization_mode={"function": "myAuthorizer", "time_to_live_in_seconds": 0},
+    )
+    url = "http://127.0.0.1:9/authorize"
+    setup = build_auth(s, state_dir=tmp_path, environ={"AMPBASE_LAMBDA_AUTHORIZER_URL": url})
+    authorizer = setup.verifiers.lambda_authorizer
+    assert authorizer is not None and authorizer.target == url and authorizer.ttl == 0
+    assert build_auth(s, state_dir=tmp_path, environ={}).verifiers.lambda_authorizer is None
+
+
+def test_a_callable_or_url_in_the_schema_wins_over_the_environment(tmp_path: Path) -> None:
+    def authorize(event: object) -> dict[str, bool]:
+        return {"isAuthorized": True}
+
+    env = {"AMPBASE_LAMBDA_AUTHORIZER_URL": "http://127.0.0.1:9/env"}
+    for target in (authorize, "https://authorizer.example/check"):
+        s = schema(default_authorization_mode="lambda", lambda_authorization_mode={"function": target})
+        authorizer = build_auth(s, state_dir=tmp_path, environ=env).verifiers.lambda_authorizer
+        assert authorizer is not None and authorizer.target == target

@@ -16,6 +16,8 @@
                                     identityId?, userArn?}``, kind ``authenticated`` /
                                     ``unauthenticated`` / ``iam``)
 ``AMPBASE_LAMBDA_AUTHORIZER_URL``   HTTP endpoint of the Lambda authorizer when the schema names none
+                                    it can run (no ``function``, or a function *name* such as a
+                                    Gen 2 ``defineFunction``'s)
 ==================================  ===================================================================
 
 The OIDC issuer, client id and TTLs come from ``oidc_authorization_mode``; the Lambda authorizer
@@ -103,6 +105,11 @@ def load_iam_config(path: str | Path) -> tuple[IamSettings, list[IamCredential],
     return iam, credentials, region if isinstance(region, str) else None
 
 
+def _runnable_authorizer(target: Any) -> bool:
+    """A Python callable or an ``http(s)://`` URL (not a function name ampbase cannot run)."""
+    return callable(target) or (isinstance(target, str) and target.startswith(("http://", "https://")))
+
+
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -170,9 +177,11 @@ def build_auth(
     authorizer: LambdaAuthorizer | None = None
     if "lambda" in modes:
         conf = _setting(schema, "lambda_authorization_mode")
-        target: Any = conf.get("function") or env.get("AMPBASE_LAMBDA_AUTHORIZER_URL")
+        target: Any = conf.get("function")
+        if not _runnable_authorizer(target):  # e.g. the name of a Gen 2 defineFunction
+            target = env.get("AMPBASE_LAMBDA_AUTHORIZER_URL")
         ttl = conf.get("time_to_live_in_seconds")
-        if callable(target) or (isinstance(target, str) and target.startswith(("http://", "https://"))):
+        if _runnable_authorizer(target):
             authorizer = LambdaAuthorizer(target, ttl=int(ttl) if isinstance(ttl, int) else DEFAULT_TTL)
 
     verifiers = CredentialVerifiers(

@@ -377,6 +377,7 @@ class ModelPolicy:
                 auto.update(index.sort_keys)
         auto.update(("_version", "_deleted", "_lastChangedAt"))
         self.auto_fields = frozenset(auto)
+        self._roles_by_op: dict[str, tuple[Role, ...]] = {}
         self.protected_fields: tuple[str, ...] = self._protected_fields()
         self.owner_projection: tuple[str, ...] = self._owner_projection()
 
@@ -393,10 +394,15 @@ class ModelPolicy:
         return all(all(op in row.get(f, ()) for op in ops) for f in self.matrix_fields)
 
     def roles_for(self, op: str) -> tuple[Role, ...]:
-        """Roles with ``op`` on at least one field (``delete``: on every field)."""
-        if op == "delete":
-            return tuple(r for r in self.roles if self.matrix_fields and self.on_all_fields(r, "delete"))
-        return tuple(r for r in self.roles if any(op in ops for ops in self.matrix[r].values()))
+        """Roles with ``op`` on at least one field (``delete``: on every field); computed once per op."""
+        cached = self._roles_by_op.get(op)
+        if cached is None:
+            if op == "delete":
+                cached = tuple(r for r in self.roles if self.matrix_fields and self.on_all_fields(r, "delete"))
+            else:
+                cached = tuple(r for r in self.roles if any(op in ops for ops in self.matrix[r].values()))
+            self._roles_by_op[op] = cached
+        return cached
 
     def modes_for(self, op: str) -> frozenset[str]:
         """Authorization modes with at least one role for ``op`` (the directive layer)."""
@@ -519,10 +525,19 @@ class ModelPolicy:
         return False
 
     def denied_fields(self, identity: Identity, record: Mapping[str, Any]) -> tuple[str, ...]:
-        """Protected fields of ``record`` the caller may not read (to null, each with an error)."""
-        if not self.protected_fields or self.bypass(identity):
-            return ()
-        return tuple(n for n in self.protected_fields if not self.field_readable(identity, record, n))
+        """Fields of ``record`` the caller may not read (to null): protected fields no role admits,
+        then the fields of this model a Lambda authorizer listed in ``deniedFields``."""
+        denied: tuple[str, ...] = ()
+        if self.protected_fields and not self.bypass(identity):
+            denied = tuple(n for n in self.protected_fields if not self.field_readable(identity, record, n))
+        if identity.denied_fields:
+            pairs = denied_field_pairs(identity.denied_fields)
+            denied += tuple(
+                f.name
+                for f in self.model.fields
+                if (self.model.name, f.name) in pairs and f.name not in denied
+            )
+        return denied
 
     def project(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """The record as clients see owner fields (``sub::alice`` → ``alice``)."""
