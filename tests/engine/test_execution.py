@@ -110,6 +110,8 @@ async def seeded(make_engine: HarnessFactory) -> Harness:
     return h
 
 
+BY_PREFIX = "query ($c: String!, $p: String) { itemsByCategory(category: $c, name: { beginsWith: $p }) { items { id } } }"
+
 QUERIES: list[tuple[str, dict[str, Any] | None]] = [
     (f"query Q($id: ID!) {{ getItem(id: $id) {{ {FIELDS} createdAt updatedAt __typename }} }}", {"id": "i1"}),
     (f"query Q($id: ID!) {{ getItem(id: $id) {{ {FIELDS} }} }}", {"id": "i2"}),
@@ -144,6 +146,14 @@ QUERIES: list[tuple[str, dict[str, Any] | None]] = [
     ("query ($limit: Int) { listItems(limit: $limit) { items { id } } }", {"limit": None}),
     ("query ($limit: Int) { listItems(limit: $limit) { items { id } } }", {"limit": 0}),
     ('{ listItems(nextToken: "forged") { items { id } } }', None),
+    # input objects: literals and variables inside, as graphql-core coerces them
+    (BY_PREFIX, {"c": "c", "p": "s"}),
+    (BY_PREFIX, {"c": "c"}),
+    (BY_PREFIX, {"c": "c", "p": None}),
+    (BY_PREFIX, {"c": "c", "p": 7}),
+    ('{ listItems(filter: { count: { gt: 1 }, name: { beginsWith: "f" } }) { items { id count } } }', None),
+    ("{ listItems(filter: { or: [{ count: { gt: 1 } }, { done: { eq: false } }] }) { items { id } } }", None),
+    ("{ listItems(filter: { name: { eq: null } }) { items { id } } }", None),
 ]
 
 
@@ -202,6 +212,8 @@ async def test_only_plain_generated_reads_compile(make_engine: HarnessFactory) -
         "query ($limit: Int, $next: String) "
         "{ listItems(limit: $limit, nextToken: $next) { items { id } nextToken } }",
         '{ itemsByCategory(category: "c", sortDirection: ASC) { items { id } } }',
+        BY_PREFIX,
+        '{ listItems(filter: { count: { gt: 1 }, name: { beginsWith: "f" } }) { items { id } } }',
     ]
     not_compiled = [
         '{ getItem(id: "i1") { id parts { items { id } } } }',  # a relation resolver
@@ -210,6 +222,7 @@ async def test_only_plain_generated_reads_compile(make_engine: HarnessFactory) -
         '{ a: getItem(id: "i1") { id } b: getItem(id: "i2") { id } }',
         'mutation { deleteItem(input: { id: "i3" }) { id } }',
         "{ __typename }",
+        "{ listItems(filter: { or: [{ count: { gt: 1 } }] }) { items { id } } }",  # a list literal
     ]
     for query in compiled + not_compiled:
         await h.engine.execute(query, {}, API_KEY)

@@ -18,11 +18,12 @@ again is harmless.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from graphql import (
+    ArgumentNode,
     BooleanValueNode,
     DocumentNode,
     EnumValueNode,
@@ -34,6 +35,8 @@ from graphql import (
     GraphQLSchema,
     GraphQLString,
     IntValueNode,
+    ObjectFieldNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -41,6 +44,7 @@ from graphql import (
     Undefined,
     VariableNode,
     is_enum_type,
+    is_input_object_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -90,9 +94,31 @@ class _Variable(NamedTuple):
 
 
 class _Argument(NamedTuple):
-    name: str  # the resolver's keyword
-    variable: str | None  # from this variable, else `value`
+    name: str  # the resolver's keyword (an input object's out name)
+    variable: str | None  # from this variable, else `value` or `fields`
     value: Any
+    fields: tuple[_Argument, ...] | None = None  # an input object literal: its fields, in type order
+    non_null: bool = False
+
+
+def _values(arguments: tuple[_Argument, ...], variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Arguments (or an input object's fields) as graphql-core coerces them; _Fallback if unsure."""
+    out: dict[str, Any] = {}
+    for argument in arguments:
+        if argument.fields is not None:
+            out[argument.name] = _values(argument.fields, variables)
+        elif argument.variable is None:
+            out[argument.name] = argument.value
+        else:
+            value = variables.get(argument.variable, Undefined)
+            if value is Undefined:
+                if argument.non_null:
+                    raise _Fallback
+                continue
+            if value is None and argument.non_null:
+                raise _Fallback
+            out[argument.name] = value
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,15 +145,10 @@ class CompiledQuery:
                 return None
             if variable.exact is int and not _INT_MIN <= value <= _INT_MAX:  # type: ignore[operator]
                 return None
-        args: dict[str, Any] = {}
-        for argument in self.arguments:
-            if argument.variable is None:
-                args[argument.name] = argument.value
-                continue
-            value = variables.get(argument.variable, Undefined)
-            if value is not Undefined:
-                args[argument.name] = value
-        return args
+        try:
+            return _values(self.arguments, variables)
+        except _Fallback:
+            return None
 
     def complete(self, result: Any) -> dict[str, Any] | None:
         """``data`` for the resolver's result, or None when graphql-core must complete it."""
@@ -290,34 +311,10 @@ def compile_query(
         variables.append(_Variable(variable_name, type_name, _VARIABLE_TYPES[type_name], non_null))
         declared.add(variable_name)
 
-    nodes = {argument.name.value: argument.value for argument in root.arguments or ()}
-    arguments: list[_Argument] = []
-    for arg_name, arg_def in field_def.args.items():
-        keyword = arg_def.out_name or arg_name
-        arg_type: Any = arg_def.type
-        named_type = arg_type.of_type if is_non_null_type(arg_type) else arg_type
-        value_node = nodes.get(arg_name)
-        if value_node is None:
-            if arg_def.default_value is not Undefined:
-                return None
-            continue
-        if not (is_scalar_type(named_type) or is_enum_type(named_type)):
-            return None
-        if isinstance(value_node, VariableNode):
-            variable_name = value_node.name.value
-            if variable_name not in declared:
-                return None
-            variable = next(v for v in variables if v.name == variable_name)
-            if named_type.name != variable.type_name:
-                return None
-            arguments.append(_Argument(keyword, variable_name, None))
-        elif isinstance(value_node, StringValueNode | IntValueNode | BooleanValueNode | EnumValueNode):
-            literal = value_from_ast(value_node, arg_type)
-            if literal is Undefined:
-                return None
-            arguments.append(_Argument(keyword, None, literal))
-        else:
-            return None
+    by_name = {variable.name: variable for variable in variables}
+    arguments = _arguments(field_def.args, root.arguments or (), by_name, top_level=True)
+    if arguments is None:
+        return None
 
     return_type: Any = field_def.type
     non_null = is_non_null_type(return_type)
@@ -329,4 +326,51 @@ def compile_query(
         return None
     operation_name = operation.name.value if operation.name else None
     key = root.alias.value if root.alias else name
-    return CompiledQuery(key, name, operation_name, tuple(variables), tuple(arguments), non_null, shape)
+    return CompiledQuery(key, name, operation_name, tuple(variables), arguments, non_null, shape)
+
+
+def _arguments(
+    definitions: Mapping[str, Any],
+    nodes: Iterable[ArgumentNode | ObjectFieldNode],
+    variables: Mapping[str, _Variable],
+    *,
+    top_level: bool,
+) -> tuple[_Argument, ...] | None:
+    """How to build a field's arguments (or an input object literal's fields), in definition order."""
+    given = {node.name.value: node.value for node in nodes}
+    if not set(given) <= set(definitions):
+        return None
+    arguments: list[_Argument] = []
+    for name, definition in definitions.items():
+        keyword = definition.out_name or name
+        arg_type: Any = definition.type
+        non_null = is_non_null_type(arg_type)
+        named: Any = arg_type.of_type if non_null else arg_type
+        value_node = given.get(name)
+        if value_node is None:
+            if definition.default_value is not Undefined:
+                return None
+            continue
+        if isinstance(value_node, VariableNode):
+            variable = variables.get(value_node.name.value)
+            if variable is None or named.name != variable.type_name:
+                return None
+            # inside an input object a missing variable leaves the field out, a null is kept
+            arguments.append(_Argument(keyword, variable.name, None, None, non_null and not top_level))
+        elif isinstance(value_node, ObjectValueNode):
+            if not is_input_object_type(named) or "out_type" in vars(named):
+                return None
+            fields = _arguments(named.fields, value_node.fields, variables, top_level=False)
+            if fields is None:
+                return None
+            arguments.append(_Argument(keyword, None, None, fields, non_null))
+        elif isinstance(value_node, StringValueNode | IntValueNode | BooleanValueNode | EnumValueNode):
+            if not (is_scalar_type(named) or is_enum_type(named)):
+                return None
+            literal = value_from_ast(value_node, arg_type)
+            if literal is Undefined:
+                return None
+            arguments.append(_Argument(keyword, None, literal, None, non_null))
+        else:  # lists, floats, nulls: graphql-core
+            return None
+    return tuple(arguments)
