@@ -37,6 +37,7 @@ from graphql import (
     validate,
 )
 
+from ampbase.aio import within
 from ampbase.auth.policy import (
     MUTATION_MARK,
     ModelPolicy,
@@ -273,8 +274,7 @@ class Engine:
         budget = ResolverBudget(limits.max_resolvers, limits.resolver_limit_message())
         info: Any = _ContextOnly(RequestContext(identity, request_id, budget=budget))
         try:
-            async with asyncio.timeout(limits.timeout or None):
-                result = await self._direct[compiled.field_name](None, info, **args)
+            result = await within(self._direct[compiled.field_name](None, info, **args), limits.timeout)
         except TimeoutError:
             return self._timeout_body(request_id)
         except Exception:  # noqa: BLE001 - graphql-core runs it again and reports the error its way

@@ -18,13 +18,13 @@ Every response, preflight and error included, carries the CORS headers.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, Protocol
 
 import orjson
 
+from ampbase.aio import within
 from ampbase.auth.credentials import RequestFacts
 from ampbase.engine.identity import Identity
 from ampbase.errors import AuthenticationError
@@ -150,8 +150,7 @@ class GraphQLEndpoint:
     ) -> None:
         cors = cors_headers(headers)
         try:
-            async with asyncio.timeout(self.body_timeout or None):
-                body = await self._read_body(headers, receive)
+            body = await within(self._read_body(headers, receive), self.body_timeout)
         except TimeoutError:
             message = f"The request body did not arrive within {self.body_timeout:g} seconds."
             await _respond(
