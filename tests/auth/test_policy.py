@@ -179,3 +179,53 @@ def test_custom_operations_without_rules_follow_the_default_mode() -> None:
     other = "userPool" if default != "userPool" else "apiKey"
     with denied("Not Authorized to access echo on type Query"):
         policy.check_operation(Identity(mode=other), echo)
+
+
+MEMO = {
+    "Memo": a.model(
+        {
+            "title": a.string(),
+            "secret": a.string(),
+            "note": a.string().authorization(lambda allow: [allow.group("Admin")]),
+        }
+    ).authorization(lambda allow: [allow.custom(), allow.group("Admin")])
+}
+MEMO_RECORD = {"id": "m1", "title": "t", "secret": "s", "note": "n"}
+MEMO_SECRET_ARN = (
+    "arn:aws:appsync:us-east-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Memo/fields/secret"
+)
+
+
+def lambda_caller(*denied_fields: str) -> Identity:
+    return Identity(mode="lambda", resolver_context={"u": "1"}, denied_fields=denied_fields)
+
+
+def test_lambda_denied_fields_are_nulled_after_the_protected_fields() -> None:
+    memo = policy_for(MEMO, lambda_mode=True).model("Memo")
+    assert memo.protected_fields == ("note",)
+    # no deniedFields: only the protected field no rule grants the Lambda caller
+    assert memo.denied_fields(lambda_caller(), MEMO_RECORD) == ("note",)
+    assert memo.denied_fields(lambda_caller("Memo.secret"), MEMO_RECORD) == ("note", "secret")
+    assert memo.denied_fields(lambda_caller(MEMO_SECRET_ARN), MEMO_RECORD) == ("note", "secret")
+    # a field both protected and denied is listed once; other types' and unknown fields are ignored
+    both = lambda_caller("Memo.note", "Memo.secret", "Other.title", "Memo.missing", "title")
+    assert memo.denied_fields(both, MEMO_RECORD) == ("note", "secret")
+    # an Admin may read the protected field and has no deniedFields
+    assert memo.denied_fields(up("carol"), MEMO_RECORD) == ()
+
+
+def test_lambda_denied_fields_without_protected_fields() -> None:
+    plain = {
+        "Memo": a.model({"title": a.string(), "secret": a.string()}).authorization(
+            lambda allow: [allow.custom()]
+        )
+    }
+    memo = policy_for(plain, lambda_mode=True).model("Memo")
+    assert memo.protected_fields == ()
+    assert memo.denied_fields(lambda_caller(), MEMO_RECORD) == ()
+    assert memo.denied_fields(lambda_caller("Memo.secret"), MEMO_RECORD) == ("secret",)
+    assert memo.denied_fields(lambda_caller(MEMO_SECRET_ARN), MEMO_RECORD) == ("secret",)
+    assert memo.denied_fields(lambda_caller("Memo.title", MEMO_SECRET_ARN), MEMO_RECORD) == (
+        "title",
+        "secret",
+    )

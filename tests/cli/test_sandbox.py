@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+import ampbase.cli.sandbox
 from ampbase.cli.main import main
 
 TODO_SCHEMA = """
@@ -179,3 +181,37 @@ def test_key_created_with_the_cli_is_accepted_at_once(
     assert accepted.status_code == 200
     assert accepted.json() == {"data": {"listTodos": {"items": []}}}
     assert refused.status_code == 401
+
+
+def test_the_configured_region_is_written_and_kept_across_reloads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In process (no HTTP server): the stand-in for ``serve_app`` changes the schema and waits for
+    the watcher to rewrite amplify_outputs.json, then returns as if stopped."""
+    for name in list(os.environ):
+        if name.startswith("AMPBASE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AMPBASE_AWS_REGION", "eu-south-1")
+    monkeypatch.chdir(tmp_path)
+    schema = tmp_path / "amplify" / "data" / "schema.graphql"
+    schema.parent.mkdir(parents=True)
+    schema.write_text(TODO_SCHEMA)
+    outputs = tmp_path / "amplify_outputs.json"
+    seen: list[dict[str, Any]] = []
+
+    async def serve_app(app: Any, settings: Any, *, on_started: Any = None, **_: Any) -> None:
+        seen.append(json.loads(outputs.read_text())["data"])
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            schema.write_text(WITH_NOTE)  # again and again: the watcher may not be watching yet
+            await asyncio.sleep(0.5)
+            data = json.loads(outputs.read_text())["data"]
+            if "Note" in data["model_introspection"]["models"]:
+                seen.append(data)
+                return
+        pytest.fail("the sandbox did not rewrite amplify_outputs.json after the schema change")
+
+    monkeypatch.setattr(ampbase.cli.sandbox, "serve_app", serve_app)
+    assert main(["sandbox", "amplify/data/schema.graphql"]) == 0
+    assert [d["aws_region"] for d in seen] == ["eu-south-1", "eu-south-1"]
+    assert set(seen[1]["model_introspection"]["models"]) == {"Todo", "Note"}

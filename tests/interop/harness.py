@@ -1,8 +1,9 @@
 """Shared helpers for Node interop suites: start ``ampbase serve`` with TLS, run a Node script.
 
-``start_server(tmp, schema, extra_args=[...])`` serves ``schema`` on 127.0.0.1 (free port,
-temporary SQLite database, certificate from a temporary local CA) and writes
-amplify_outputs.json; ``run_node(server, script, scenario)`` runs ``script scenario --outputs
+``start_server(tmp, schema, extra_args=[...], env={...})`` serves ``schema`` on 127.0.0.1 (free
+port, temporary SQLite database, certificate from a temporary local CA) and writes
+amplify_outputs.json; the server sees none of this process's ``AMPBASE_*`` variables, only those
+of ``env``; ``run_node(server, script, scenario)`` runs ``script scenario --outputs
 ...`` with ``NODE_EXTRA_CA_CERTS`` and returns the ``result`` of the last JSON line it prints
 (``{"ok": true, "result": ...}``). ``skip_without_node()`` skips a module when Node 20+ or
 ``tests/interop/node_modules`` is missing. Servers are stopped by pid (``stop``).
@@ -19,7 +20,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,16 +88,24 @@ def _wait_healthy(server: Server, timeout: float = 60.0) -> None:
 
 
 def start_server(
-    tmp: Path, schema: Path, extra_args: Sequence[str] = (), *, plain_http: bool = False
+    tmp: Path,
+    schema: Path,
+    extra_args: Sequence[str] = (),
+    *,
+    plain_http: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> Server:
     """Start ``ampbase serve`` on a free port; ``plain_http`` makes ``data.url`` an ``http://`` URL
-    (POSTs in plain HTTP on the same port, the client still opens ``wss://``)."""
+    (POSTs in plain HTTP on the same port, the client still opens ``wss://``). ``env`` adds
+    environment entries (such as ``AMPBASE_IAM_CONFIG``) to the server's environment, from which
+    every inherited ``AMPBASE_*`` variable is removed."""
     certs = ensure_dev_certificates(tmp / "ca")
     port = _free_port()
     outputs = tmp / "amplify_outputs.json"
     log = tmp / "server.log"
     database = tmp / "interop.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMPBASE_")}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AMPBASE_")}
+    environ.update(env or {})
     url = f"{'http' if plain_http else 'https'}://127.0.0.1:{port}/graphql"
     command = [
         sys.executable,
@@ -123,7 +132,7 @@ def start_server(
     if plain_http:
         command += ["--allow-plain-http", "--public-url", url]
     with log.open("wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=environ)
     server = Server(url, outputs, certs.ca_cert, process, log, database)
     try:
         _wait_healthy(server)

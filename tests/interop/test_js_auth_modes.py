@@ -9,7 +9,8 @@ One server serves ``auth_modes/resource.py`` with:
   (``AMPBASE_LAMBDA_AUTHORIZER_URL``; the schema only names a Gen 2 function); the client sends
   ``authMode: 'lambda', authToken``.
 - **IAM**: credentials of an ``AMPBASE_IAM_CONFIG`` file handed to the client by a custom
-  ``credentialsProvider``; the client SigV4-signs requests and the realtime handshake.
+  ``credentialsProvider``; the client SigV4-signs requests and the realtime handshake for the
+  config's region (``eu-west-1``), which ``amplify_outputs.json`` carries as ``data.aws_region``.
 
 ``auth_modes.mjs`` holds the scenarios.
 """
@@ -17,48 +18,37 @@ One server serves ``auth_modes/resource.py`` with:
 from __future__ import annotations
 
 import json
-import os
 import ssl
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.interop.auth_modes.resource import OIDC_CLIENT_ID, OIDC_ISSUER
-from tests.interop.harness import (
-    HERE,
-    Server,
-    _free_port,
-    _wait_healthy,
-    run_node,
-    skip_without_node,
-    stop,
-)
+from tests.interop.harness import HERE, Server, run_node, skip_without_node, start_server, stop
 
 from ampbase.auth.issuer import LocalIssuer
-from ampbase.server.tls import ensure_dev_certificates
 
 pytestmark = pytest.mark.interop
 
 skip_without_node()
 
-IDENTITY_POOL = "us-east-1:interop-pool"
+# not us-east-1 (the default): the client signs for the region amplify_outputs.json names
+REGION = "eu-west-1"
+IDENTITY_POOL = f"{REGION}:interop-pool"
 AUTH_CREDENTIAL = {
     "accessKeyId": "AKIDINTEROPAUTH",
     "secretAccessKey": "interop-auth-secret",
     "sessionToken": "interop-session-token",
-    "identityId": "us-east-1:alice-identity",
+    "identityId": f"{REGION}:alice-identity",
 }
 GUEST_CREDENTIAL = {
     "accessKeyId": "AKIDINTEROPGUEST",
     "secretAccessKey": "interop-guest-secret",
-    "identityId": "us-east-1:guest-identity",
+    "identityId": f"{REGION}:guest-identity",
 }
 UNKNOWN_CREDENTIAL = {"accessKeyId": "AKIDNOBODY", "secretAccessKey": "nope"}
 UNAUTHORIZED = [
@@ -105,44 +95,6 @@ class _Authorizer(BaseHTTPRequestHandler):
         pass
 
 
-def _serve(tmp: Path, env: dict[str, str]) -> Server:
-    """``ampbase serve auth_modes/resource.py`` with extra ``AMPBASE_*`` settings (the harness drops them)."""
-    certs = ensure_dev_certificates(tmp / "ca")
-    port = _free_port()
-    outputs, log, database = tmp / "amplify_outputs.json", tmp / "server.log", tmp / "interop.db"
-    command = [
-        sys.executable,
-        "-m",
-        "ampbase.cli.main",
-        "serve",
-        str(HERE / "auth_modes" / "resource.py"),
-        "--database-url",
-        f"sqlite:///{database}",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--tls-cert",
-        str(certs.cert),
-        "--tls-key",
-        str(certs.key),
-        "--outputs",
-        str(outputs),
-        "--state-dir",
-        str(tmp / "state"),
-    ]
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AMPBASE_")}
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env={**base, **env})
-    server = Server(f"https://127.0.0.1:{port}/graphql", outputs, certs.ca_cert, process, log, database)
-    try:
-        _wait_healthy(server)
-    except BaseException:
-        stop(process)
-        raise
-    return server
-
-
 @pytest.fixture(scope="module")
 def idp() -> LocalIssuer:
     return LocalIssuer.generate(issuer=OIDC_ISSUER, client_id=OIDC_CLIENT_ID)
@@ -170,7 +122,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, idp: LocalIssuer, authorize
     iam.write_text(
         json.dumps(
             {
-                "region": "us-east-1",
+                "region": REGION,
                 "accountId": "123456789012",
                 "identityPoolId": IDENTITY_POOL,
                 "authRoleName": "interopAuthRole",
@@ -187,7 +139,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, idp: LocalIssuer, authorize
         "AMPBASE_IAM_CONFIG": str(iam),
         "AMPBASE_LAMBDA_AUTHORIZER_URL": authorizer,
     }
-    srv = _serve(tmp, env)
+    srv = start_server(tmp, HERE / "auth_modes" / "resource.py", env=env)
     try:
         yield srv
     finally:
@@ -232,7 +184,7 @@ def test_outputs_list_the_three_modes(server: Server) -> None:
     data = json.loads(server.outputs.read_text())["data"]
     assert data["default_authorization_type"] == "OPENID_CONNECT"
     assert set(data["authorization_types"]) == {"AMAZON_COGNITO_USER_POOLS", "AWS_IAM", "AWS_LAMBDA"}
-    assert data["aws_region"] == "us-east-1"
+    assert data["aws_region"] == REGION  # the IAM config's region
 
 
 # ---------------------------------------------------------------------------------------- OIDC

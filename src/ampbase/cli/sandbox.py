@@ -15,7 +15,7 @@ from pathlib import Path
 import watchfiles
 
 from ampbase.cli.output import echo
-from ampbase.cli.serve import api_key_for_outputs
+from ampbase.cli.serve import api_key_for_outputs, outputs_region
 from ampbase.errors import AmpbaseError
 from ampbase.schema.gen2_ts import (
     CLOUD_OUTPUTS,
@@ -67,7 +67,7 @@ async def run_sandbox(
             outputs = prepare_outputs_file(gen2_root)
             settings = dataclasses.replace(settings, outputs=outputs)
         api_key = await api_key_for_outputs(runtime, schema, create=True)
-        write_outputs(outputs, schema, url=settings.url, api_key=api_key)
+        write_outputs(outputs, schema, url=settings.url, api_key=api_key, region=outputs_region(runtime))
 
         def started() -> None:
             echo(f"ampbase sandbox: serving {schema_path}")
@@ -139,7 +139,9 @@ async def _watch(
             if key is None:
                 key = await api_key_for_outputs(runtime, schema, create=True)
             if settings.outputs is not None:
-                write_outputs(settings.outputs, schema, url=settings.url, api_key=key)
+                write_outputs(
+                    settings.outputs, schema, url=settings.url, api_key=key, region=outputs_region(runtime)
+                )
         except AmpbaseError as exc:
             echo(f"schema change not applied: {exc}", err=True)
             echo("still serving the previous schema", err=True)

@@ -14,7 +14,9 @@ from ampbase.server.run import serve_app
 from ampbase.server.settings import Settings
 from ampbase.server.wiring import Runtime
 
-__all__ = ["api_key_for_outputs", "run_serve"]
+__all__ = ["DEFAULT_REGION", "api_key_for_outputs", "outputs_region", "run_serve"]
+
+DEFAULT_REGION = "us-east-1"
 
 
 async def run_serve(
@@ -74,7 +76,9 @@ async def run_serve(
     try:
         api_key = await api_key_for_outputs(runtime, schema, create=settings.outputs is not None)
         if settings.outputs is not None:
-            write_outputs(settings.outputs, schema, url=settings.url, api_key=api_key)
+            write_outputs(
+                settings.outputs, schema, url=settings.url, api_key=api_key, region=outputs_region(runtime)
+            )
 
         def started() -> None:
             echo(f"ampbase serving {schema_path} at {settings.url}")
@@ -85,6 +89,12 @@ async def run_serve(
     finally:
         await runtime.stop()
     return 0
+
+
+def outputs_region(runtime: Runtime) -> str:
+    """The region to publish as ``data.aws_region``: the one the server's auth is configured for."""
+    setup = runtime.auth_setup
+    return setup.region if setup is not None else DEFAULT_REGION
 
 
 async def api_key_for_outputs(runtime: Runtime, schema: SchemaDef, *, create: bool) -> str | None:

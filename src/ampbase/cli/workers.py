@@ -59,7 +59,7 @@ def _bind(settings: Settings) -> socket.socket:
 
 async def _prepare(schema_path: Path, settings: Settings) -> None:
     """Start the runtime once: migrations, the first API key, amplify_outputs.json."""
-    from ampbase.cli.serve import api_key_for_outputs
+    from ampbase.cli.serve import api_key_for_outputs, outputs_region
     from ampbase.schema.loader import load_schema
     from ampbase.server.outputs import write_outputs
     from ampbase.server.wiring import Runtime
@@ -70,7 +70,8 @@ async def _prepare(schema_path: Path, settings: Settings) -> None:
     try:
         api_key = await api_key_for_outputs(runtime, schema, create=settings.outputs is not None)
         if settings.outputs is not None:
-            write_outputs(settings.outputs, schema, url=settings.url, api_key=api_key)
+            region = outputs_region(runtime)
+            write_outputs(settings.outputs, schema, url=settings.url, api_key=api_key, region=region)
     finally:
         await runtime.stop()
 
