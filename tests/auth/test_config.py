@@ -77,6 +77,7 @@ def test_iam_credentials_come_from_a_config_file(tmp_path: Path) -> None:
         "assumed-role/unauth/CognitoIdentityCredentials"
     )
     assert setup.verifiers.sigv4 is not None and "AK" in setup.verifiers.sigv4.credentials
+    assert setup.verifiers.sigv4.region == "eu-west-1"  # signatures for another region are refused
     path.write_text(json.dumps({"credentials": [{"accessKeyId": "AK"}]}))
     with pytest.raises(ConfigError, match="bad credential"):
         load_iam_config(path)

@@ -172,7 +172,7 @@ def build_auth(
         iam, credentials, iam_region = load_iam_config(iam_path)
         region = iam_region or region
         if "iam" in modes:
-            sigv4 = SigV4Verifier(credentials, iam=iam)
+            sigv4 = SigV4Verifier(credentials, iam=iam, region=region)
 
     authorizer: LambdaAuthorizer | None = None
     if "lambda" in modes:
