@@ -120,10 +120,8 @@ async def test_database_runs_in_wal_mode_with_full_synchronous_writes(
     assert external.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     writer = storage._writer
     assert writer is not None
-    sync = await asyncio.get_running_loop().run_in_executor(
-        writer.executor, lambda: writer.db.execute("PRAGMA synchronous").fetchone()
-    )
-    assert sync == (2,)  # FULL
+    job = await writer.call(lambda c: c.db.execute("PRAGMA synchronous").fetchone(), (), group=False)
+    assert job.result == (2,)  # FULL
 
 
 async def test_in_memory_database_works(opened: list[SQLiteStorage]) -> None:

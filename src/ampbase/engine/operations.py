@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-import uuid
+import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,14 +44,58 @@ _PAGING_ARGS = frozenset({"limit", "nextToken"})
 
 def format_datetime(moment: datetime) -> str:
     """AWSDateTime in UTC with milliseconds: ``2026-11-22T05:34:15.846Z``."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime's %Y does not pad; isoformat does
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # "2026-11-22T05:34:15.846+00:00" (milliseconds truncated, like the strftime form)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _RandomIds:
+    """Random (version 4) UUIDs from ``os.urandom``, read 4 KiB (256 ids) at a time.
+
+    ``uuid.uuid4()`` reads 16 bytes per id; ``os.urandom`` lets go of the GIL for the
+    system call, and with the SQLite writer thread runnable, taking it back can wait
+    behind that thread, once per create. The bytes are the same kind (the OS's
+    CSPRNG); a forked child starts with an empty pool, so no two processes share ids.
+    """
+
+    _CHUNK = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._pos = 0
+
+    def reset(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._pos = 0
+
+    def uuid4(self) -> str:
+        """Formatted like ``str(uuid.uuid4())``: 8-4-4-4-12 lowercase hex digits."""
+        with self._lock:
+            pos = self._pos
+            if pos + 16 > len(self._pool):
+                self._pool = os.urandom(self._CHUNK)
+                pos = 0
+            self._pos = pos + 16
+            raw = bytearray(self._pool[pos : pos + 16])
+        raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_IDS = _RandomIds()
+os.register_at_fork(after_in_child=_IDS.reset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +106,35 @@ class ListRequest:
     model: ModelDef
     index: IndexDef | None
     spec: KeySpec | None  # None: no key arguments (a plain scan, default ``id`` key)
+
+
+@dataclass(frozen=True, slots=True)
+class _CreatePlan:
+    """What a create of a model fills in and checks, worked out once per model."""
+
+    model: ModelDef  # the plan's own model (compared by identity)
+    defaults: tuple[tuple[str, Any], ...]  # (field, default) in field order
+    generate_id: bool
+    timestamps: tuple[str, ...]
+    composite_indexes: tuple[IndexDef, ...]  # indexes with two or more sort keys
+    required: tuple[str, ...]  # in field order
+
+    @classmethod
+    def of(cls, model: ModelDef) -> _CreatePlan:
+        return cls(
+            model=model,
+            defaults=tuple(
+                (f.name, f.default) for f in model.fields if f.has_default and f.default is not None
+            ),
+            generate_id=not model.custom_primary_key and model.get_field("id") is not None,
+            timestamps=tuple(name for name in model.timestamps if name is not None),
+            composite_indexes=tuple(ix for ix in model.indexes if len(ix.sort_keys) >= 2),
+            required=tuple(
+                f.name
+                for f in model.fields
+                if f.relation is None and f.type.required and f.origin is not FieldOrigin.OWNER
+            ),
+        )
 
 
 class DataOperations:
@@ -82,6 +156,7 @@ class DataOperations:
         self.max_limit = max_limit
         self._seq = itertools.count(1)
         self._stored: dict[str, frozenset[str]] = {}
+        self._create_plans: dict[str, _CreatePlan] = {}
 
     def stored_fields(self, model: ModelDef) -> frozenset[str]:
         """The attributes a record of ``model`` can have (every non-relationship field)."""
@@ -168,19 +243,23 @@ class DataOperations:
     # ------------------------------------------------------------------ writes
 
     async def create(self, field: str, model: ModelDef, args: Mapping[str, Any]) -> Record:
+        plan = self._create_plans.get(model.name)
+        if plan is None or plan.model is not model:
+            plan = self._create_plans[model.name] = _CreatePlan.of(model)
         record = {k: v for k, v in dict(args.get("input") or {}).items() if v is not None}
-        for f in model.fields:
-            if f.has_default and record.get(f.name) is None and f.default is not None:
-                record[f.name] = f.default
-        if not model.custom_primary_key and model.get_field("id") is not None and record.get("id") is None:
-            record["id"] = str(uuid.uuid4())
+        for name, default in plan.defaults:
+            if record.get(name) is None:
+                record[name] = default
+        if plan.generate_id and record.get("id") is None:
+            record["id"] = _IDS.uuid4()
         now = None
-        for name in model.timestamps:
-            if name is not None and record.get(name) is None:
-                now = now or self.now()
+        for name in plan.timestamps:
+            if record.get(name) is None:
+                now = now or self.now()  # one timestamp for createdAt and updatedAt
                 record[name] = now
-        _check_composite_index_parts(model, record)
-        _check_required(model, record)
+        if plan.composite_indexes:
+            _check_composite_index_parts(plan.composite_indexes, record)
+        _check_required(model, plan.required, record)
         condition = self.predicate(model, args.get("condition"), "condition")
         stored = await self.storage.insert(model.name, record, condition)
         await self.publish(field, model.name, stored)
@@ -227,10 +306,8 @@ def _key_of(model: ModelDef, values: Mapping[str, Any]) -> dict[str, Any]:
     return key
 
 
-def _check_composite_index_parts(model: ModelDef, record: Mapping[str, Any]) -> None:
-    for index in model.indexes:
-        if len(index.sort_keys) < 2:
-            continue
+def _check_composite_index_parts(indexes: tuple[IndexDef, ...], record: Mapping[str, Any]) -> None:
+    for index in indexes:
         given = [k for k in index.sort_keys if record.get(k) is not None]
         if not given:
             continue
@@ -242,9 +319,7 @@ def _check_composite_index_parts(model: ModelDef, record: Mapping[str, Any]) -> 
                 )
 
 
-def _check_required(model: ModelDef, record: Mapping[str, Any]) -> None:
-    for f in model.fields:
-        if f.relation is not None or not f.type.required or f.origin is FieldOrigin.OWNER:
-            continue
-        if record.get(f.name) is None:
-            raise ValidationError(f"Missing required field '{f.name}' of type '{model.name}' in input.")
+def _check_required(model: ModelDef, required: tuple[str, ...], record: Mapping[str, Any]) -> None:
+    for name in required:
+        if record.get(name) is None:
+            raise ValidationError(f"Missing required field '{name}' of type '{model.name}' in input.")

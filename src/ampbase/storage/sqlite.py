@@ -27,8 +27,21 @@ writer). Single-statement writes use ``RETURNING``; writes with a condition run
 ``BEGIN IMMEDIATE`` → read → :func:`~ampbase.storage.predicate.evaluate` →
 write → ``COMMIT`` on the writer thread, so nothing can change in between.
 
+Group commit: the writer thread drains a queue. A write that finds the queue
+empty runs alone, exactly as above (no waiting for company). When several
+writes are queued, up to :data:`_GROUP` of them run in one ``BEGIN IMMEDIATE``
+… ``COMMIT`` (one WAL fsync), in arrival order, each inside its own
+``SAVEPOINT``: a write that fails (a false condition, a duplicate key, a bad
+value) is rolled back to its savepoint alone and the others go on. Every
+caller is answered only after the ``COMMIT`` returned, so an acknowledged
+write is as durable as before. If the group's transaction itself fails (its
+``BEGIN``, a savepoint, its ``COMMIT``, or a write whose error ends the whole
+transaction), it is rolled back and its writes run again one by one, each
+getting the outcome it would have had alone. Results go back to the event
+loop once per group.
+
 ``stats.statements`` counts the SQL statements run for callers after ``open``
-(transaction control ``BEGIN``/``COMMIT`` excluded): a ``get`` is 1, a
+(transaction control ``BEGIN``/``SAVEPOINT``/``COMMIT`` excluded): a ``get`` is 1, a
 ``query``/``get_many``/``query_related`` is 1 per 500 keys or parents, an
 unconditional write is 1, a conditional update/delete is 2 (read, write).
 """
@@ -39,7 +52,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -84,6 +99,9 @@ _BATCH = 500
 # handing a microsecond lookup to a thread costs more than the lookup itself.
 _INLINE_KEYS = 32
 _UPDATE_CACHE_SIZE = 256
+# Writes committed together at most (one transaction, one fsync).
+_GROUP = 64
+_SAVEPOINT = '"_ampbase_write"'
 
 _DECLARED_TYPES = {
     ColumnKind.TEXT: "TEXT",
@@ -94,6 +112,7 @@ _DECLARED_TYPES = {
     ColumnKind.JSON_OBJECT: "TEXT",
 }
 _SCALAR_TYPES = (str, int, float)
+_PLAIN_TYPES = frozenset(_SCALAR_TYPES)  # exactly these types (not bool, not subclasses)
 
 _DIALECT = Dialect()
 
@@ -116,7 +135,7 @@ class _Table:
 
     layout: TableLayout
     names: tuple[str, ...]
-    decoders: tuple[tuple[str, Callable[[Any], Any]], ...]
+    decoders: tuple[tuple[int, str, Callable[[Any], Any]], ...]
     json_columns: frozenset[str]
     pk_where: str
     select_pk: str
@@ -129,12 +148,13 @@ class _Table:
         cols = layout.select_list
         t = layout.sql
         pk_where = " AND ".join(f"{layout.by_name[k].sql} = ?" for k in layout.primary_key)
-        decoders: list[tuple[str, Callable[[Any], Any]]] = []
-        for c in layout.columns:
+        # Only the columns that need converting, with their position in a row.
+        decoders: list[tuple[int, str, Callable[[Any], Any]]] = []
+        for i, c in enumerate(layout.columns):
             if c.kind is ColumnKind.BOOLEAN:
-                decoders.append((c.name, _decode_bool))
+                decoders.append((i, c.name, _decode_bool))
             elif c.kind.is_json:
-                decoders.append((c.name, _decode_json))
+                decoders.append((i, c.name, _decode_json))
         placeholders = ", ".join("?" for _ in layout.columns)
         return cls(
             layout=layout,
@@ -148,12 +168,25 @@ class _Table:
         )
 
     def decode(self, row: Sequence[Any]) -> Record:
-        record = dict(zip(self.names, row, strict=True))
-        for name, decode in self.decoders:
-            value = record[name]
+        # Rows come from SELECTs of exactly ``names``; zip's strict check costs a third.
+        record = dict(zip(self.names, row, strict=False))
+        for i, name, decode in self.decoders:
+            value = row[i]
             if value is not None:
                 record[name] = decode(value)
         return record
+
+    def encode_row(self, record: Record) -> tuple[Any, ...]:
+        """``encode`` of every column (missing = null), with a fast path for plain values."""
+        json_columns = self.json_columns
+        out: list[Any] = []
+        for name in self.names:
+            value = record.get(name)
+            if value is None or (type(value) in _PLAIN_TYPES and name not in json_columns):
+                out.append(value)
+            else:
+                out.append(self.encode(name, value))
+        return tuple(out)
 
     def encode(self, name: str, value: Any) -> Any:
         if value is None:
@@ -197,11 +230,17 @@ class _InlineBusy(Exception):
 
 
 class _Connection:
-    """One sqlite3 connection, used only from its own thread."""
+    """One sqlite3 connection, used only from its own thread.
 
-    def __init__(self, name: str) -> None:
+    A reader runs jobs on its ``executor``; the writer has none: its thread is
+    a :class:`_Writer`'s.
+    """
+
+    def __init__(self, name: str, *, executor: bool = True) -> None:
         self.name = name
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ampbase-{name}")
+        self.executor = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ampbase-{name}") if executor else None
+        )
         self._db: sqlite3.Connection | None = None
         self.statements = 0
 
@@ -255,6 +294,148 @@ class _Connection:
             self._db.execute("ROLLBACK")
 
 
+class _Job:
+    """One call on the writer thread: ``fn(conn, *args)``, then its outcome."""
+
+    __slots__ = ("args", "error", "fn", "group", "loop", "result", "statements", "waiter")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        *,
+        group: bool,
+    ) -> None:
+        self.loop = loop
+        self.waiter: asyncio.Future[None] = loop.create_future()
+        self.fn = fn
+        self.args = args
+        self.group = group  # may share a transaction with other writes
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.statements = 0
+
+    def run(self, conn: _Connection) -> None:
+        before = conn.statements
+        try:
+            self.result = self.fn(conn, *self.args)
+            self.error = None
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who re-raises it
+            self.result = None
+            self.error = exc
+        finally:
+            self.statements = conn.statements - before
+
+
+def _wake(jobs: list[_Job]) -> None:
+    for job in jobs:
+        if not job.waiter.done():  # not cancelled meanwhile
+            job.waiter.set_result(None)
+
+
+class _GroupFailed(Exception):
+    """The group's transaction cannot go on: run its writes one by one."""
+
+
+class _Writer:
+    """The writer connection's thread: drains a queue of jobs, committing queued writes together."""
+
+    def __init__(self, conn: _Connection) -> None:
+        self.conn = conn
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=f"ampbase-{conn.name}", daemon=True)
+        self._thread.start()
+
+    async def call(self, fn: Callable[..., Any], args: tuple[Any, ...], *, group: bool) -> _Job:
+        """Run ``fn(conn, *args)`` on the writer thread; the job, once committed (or failed)."""
+        job = _Job(asyncio.get_running_loop(), fn, args, group=group)
+        self._queue.put(job)
+        await job.waiter
+        return job
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    # -- on the writer thread ------------------------------------------------------
+
+    def _serve(self) -> None:
+        jobs = self._queue
+        carried: _Job | None = None
+        while True:
+            first = carried if carried is not None else jobs.get()
+            carried = None
+            if first is None:
+                return
+            batch = [first]
+            stopping = False
+            if first.group:
+                # Take what is queued now; never wait for more.
+                while len(batch) < _GROUP:
+                    try:
+                        job = jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is None:
+                        stopping = True
+                        break
+                    if not job.group:
+                        carried = job
+                        break
+                    batch.append(job)
+            try:
+                if len(batch) == 1:
+                    first.run(self.conn)
+                elif not self._run_group(batch):
+                    for job in batch:
+                        job.run(self.conn)
+            except BaseException as exc:  # a bug here must not strand the callers
+                logger.exception("the SQLite writer failed")
+                for job in batch:
+                    if job.error is None:
+                        job.result, job.error = None, StorageError("the database writer failed")
+                        job.error.__cause__ = exc
+            self._deliver(batch)
+            if stopping:
+                return
+
+    def _run_group(self, batch: list[_Job]) -> bool:
+        """All of ``batch`` in one transaction, each write in a savepoint; False: nothing committed."""
+        try:
+            db = self.conn.db
+            db.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, StorageError):
+            return False  # busy or closed: run alone, each write gets the error it would have had
+        try:
+            for job in batch:
+                db.execute(f"SAVEPOINT {_SAVEPOINT}")
+                job.run(self.conn)
+                if job.error is not None:
+                    if not db.in_transaction:  # the error ended the whole transaction
+                        raise _GroupFailed
+                    db.execute(f"ROLLBACK TO {_SAVEPOINT}")
+                db.execute(f"RELEASE {_SAVEPOINT}")
+            db.execute("COMMIT")
+        except (sqlite3.Error, _GroupFailed):
+            logger.warning("a group commit of %d writes failed; running them one by one", len(batch))
+            try:
+                self.conn.rollback()
+            except sqlite3.Error:
+                logger.warning("rolling back a failed group commit failed", exc_info=True)
+            return False
+        return True
+
+    @staticmethod
+    def _deliver(batch: list[_Job]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in batch:
+            by_loop.setdefault(job.loop, []).append(job)
+        for loop, jobs in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_wake, jobs)
+
+
 def _translate(exc: BaseException, what: str) -> AmpbaseError:
     if isinstance(exc, sqlite3.IntegrityError) and exc.sqlite_errorname in (
         "SQLITE_CONSTRAINT_PRIMARYKEY",
@@ -290,7 +471,7 @@ class SQLiteStorage:
         self.stats = StorageStats()
         self._read_count = max(1, read_connections)
         self._busy_timeout = busy_timeout
-        self._writer: _Connection | None = None
+        self._writer: _Writer | None = None
         self._readers: list[_Connection] = []
         # Serves small primary-key reads inline, only ever from the event-loop thread;
         # never waits for a lock (SQLITE_BUSY falls back to a reader thread).
@@ -305,6 +486,8 @@ class SQLiteStorage:
         return self.path == ":memory:" or "mode=memory" in self.path
 
     async def _call(self, conn: _Connection, what: str, fn: Callable[..., T], *args: Any) -> T:
+        if conn.executor is None:  # the writer (also the reader of an in-memory database)
+            return await self._on_writer(what, fn, args, group=False)
         before = conn.statements
         try:
             return await asyncio.get_running_loop().run_in_executor(conn.executor, fn, conn, *args)
@@ -316,9 +499,25 @@ class SQLiteStorage:
             self.stats.statements += conn.statements - before
 
     async def _write(self, what: str, fn: Callable[..., T], *args: Any) -> T:
-        if self._writer is None:
+        """A write that may be committed together with other queued writes (group commit)."""
+        return await self._on_writer(what, fn, args, group=True)
+
+    async def _on_writer(self, what: str, fn: Callable[..., T], args: tuple[Any, ...], *, group: bool) -> T:
+        writer = self._writer
+        if writer is None:
             raise StorageError("the storage is not open")
-        return await self._call(self._writer, what, fn, *args)
+        job = await writer.call(fn, args, group=group)
+        self.stats.statements += job.statements
+        exc = job.error
+        if exc is None:
+            result: T = job.result
+            return result
+        job.error = None  # no cycle through the traceback
+        if isinstance(exc, AmpbaseError):
+            raise exc
+        if isinstance(exc, sqlite3.Error | OverflowError | UnicodeEncodeError):
+            raise _translate(exc, what) from exc
+        raise exc
 
     async def _read(self, what: str, fn: Callable[..., T], *args: Any) -> T:
         idle = self._idle
@@ -369,12 +568,12 @@ class SQLiteStorage:
             if model.name in _RESERVED_TABLES:
                 raise ConfigError(f"a model cannot be named {model.name!r}: ampbase uses that table")
             tables[model.name] = _Table.build(table_layout(model))
-        writer = _Connection("sqlite-writer")
-        self._writer = writer
+        writer = _Connection("sqlite-writer", executor=False)
+        self._writer = _Writer(writer)
         try:
             what = f"open of {self.path}"
-            await self._write(what, lambda c: c.connect(self.path, self._busy_timeout, writer=True))
-            await self._write(what, self._migrate, [t.layout for t in tables.values()])
+            await self._call(writer, what, lambda c: c.connect(self.path, self._busy_timeout, writer=True))
+            await self._call(writer, what, self._migrate, [t.layout for t in tables.values()])
             readers: list[_Connection] = []
             if self._in_memory:
                 readers.append(writer)
@@ -408,20 +607,28 @@ class SQLiteStorage:
         conns = [*self._readers]
         if self._inline is not None:
             conns.append(self._inline)
-        if self._writer is not None:
-            conns.append(self._writer)
+        writer = self._writer
         self._readers = []
         self._inline = None
-        self._writer = None
         self._idle = None
         self._tables = {}
         loop = asyncio.get_running_loop()
         for conn in conns:
+            if conn.executor is None:
+                continue
             try:
                 await loop.run_in_executor(conn.executor, _Connection.close, conn)
             except sqlite3.Error:
                 logger.warning("closing the SQLite connection %s failed", conn.name, exc_info=True)
             conn.executor.shutdown(wait=True)
+        if writer is not None:
+            # Writes already queued finish first (the queue is in order), then the connection closes.
+            job = await writer.call(_Connection.close, (), group=False)
+            self._writer = None
+            writer.stop()
+            if isinstance(job.error, sqlite3.Error):
+                name = writer.conn.name
+                logger.warning("closing the SQLite connection %s failed", name, exc_info=job.error)
 
     # -- schema evolution (writer thread) --------------------------------------
 
@@ -575,7 +782,7 @@ class SQLiteStorage:
             raise ValidationError(f"the key of {model!r} cannot be null")
         if condition is not None and not evaluate(condition, {}):
             raise ConditionalCheckFailedError()
-        params = tuple(table.encode(n, record.get(n)) for n in table.names)
+        params = table.encode_row(record)
         return await self._write(f"insert {model}", _insert, table, params)
 
     async def update(
@@ -788,6 +995,10 @@ def _insert(conn: _Connection, table: _Table, params: tuple[Any, ...]) -> Record
 
 
 def _in_transaction(conn: _Connection, work: Callable[[], Record]) -> Record:
+    if conn.db.in_transaction:
+        # Part of a group commit: already inside BEGIN IMMEDIATE, in this write's own
+        # savepoint (rolled back alone if ``work`` raises).
+        return work()
     conn.begin()
     try:
         result = work()
