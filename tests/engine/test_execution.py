@@ -110,7 +110,10 @@ async def seeded(make_engine: HarnessFactory) -> Harness:
     return h
 
 
-BY_PREFIX = "query ($c: String!, $p: String) { itemsByCategory(category: $c, name: { beginsWith: $p }) { items { id } } }"
+BY_PREFIX = (
+    "query ($c: String!, $p: String) "
+    "{ itemsByCategory(category: $c, name: { beginsWith: $p }) { items { id } } }"
+)
 
 QUERIES: list[tuple[str, dict[str, Any] | None]] = [
     (f"query Q($id: ID!) {{ getItem(id: $id) {{ {FIELDS} createdAt updatedAt __typename }} }}", {"id": "i1"}),
@@ -214,13 +217,13 @@ async def test_only_plain_generated_reads_compile(make_engine: HarnessFactory) -
         '{ itemsByCategory(category: "c", sortDirection: ASC) { items { id } } }',
         BY_PREFIX,
         '{ listItems(filter: { count: { gt: 1 }, name: { beginsWith: "f" } }) { items { id } } }',
+        'mutation { deleteItem(input: { id: "i3" }) { id } }',
     ]
     not_compiled = [
         '{ getItem(id: "i1") { id parts { items { id } } } }',  # a relation resolver
         "query ($f: ModelItemFilterInput) { listItems(filter: $f) { items { id } } }",  # input object
         '{ getItem(id: "i1") { ...F } } fragment F on Item { id }',
         '{ a: getItem(id: "i1") { id } b: getItem(id: "i2") { id } }',
-        'mutation { deleteItem(input: { id: "i3" }) { id } }',
         "{ __typename }",
         "{ listItems(filter: { or: [{ count: { gt: 1 } }] }) { items { id } } }",  # a list literal
     ]
@@ -249,3 +252,83 @@ def test_selection_plans_are_shared_and_bounded() -> None:
     plans.get(a_type, {"y": [other_root.selection_set.selections[0].selection_set.selections[0]]})
     assert plans.get(a_type, fields) is not first  # evicted, planned again
     assert issubclass(FastExecutionContext, ExecutionContext)
+
+
+WRITE_FIELDS = (
+    "id name note count ratio done priority due at meta stamp email address { street city zip } tags"
+)
+CREATE = (
+    f"mutation C($input: CreateItemInput!) {{ createItem(input: $input) {{ {WRITE_FIELDS} createdAt }} }}"
+)
+UPDATE = "mutation U($input: UpdateItemInput!) { updateItem(input: $input) { id name note count updatedAt } }"
+DELETE = "mutation D($input: DeleteItemInput!) { deleteItem(input: $input) { id name } }"
+FULL_INPUT = {
+    "id": "w1",
+    "name": "written",
+    "note": None,
+    "count": 5,
+    "ratio": 1.5,
+    "done": False,
+    "priority": "LOW",
+    "due": "2026-12-24",
+    "at": "2026-12-24T18:00:00.000Z",
+    "meta": '{"k":"v"}',
+    "stamp": 1700000001,
+    "email": "w@example.com",
+    "address": {"street": "High", "zip": 1},
+    "tags": ["a"],
+}
+
+WRITES: list[tuple[str, dict[str, Any]]] = [
+    (CREATE, {"input": FULL_INPUT}),
+    (CREATE, {"input": {"id": "w2", "name": "minimal"}}),
+    (CREATE, {"input": {"id": "i1", "name": "duplicate id"}}),  # the resolver fails: ConditionalCheckFailed
+    # graphql-core coerces or rejects these variables before any write
+    (CREATE, {"input": {"id": "w3"}}),  # missing name
+    (CREATE, {"input": {"id": "w3", "name": "x", "unknown": 1}}),
+    (CREATE, {"input": {"id": "w3", "name": "x", "count": "five"}}),
+    (CREATE, {"input": {"id": "w3", "name": "x", "ratio": 2}}),  # an int for a Float
+    (CREATE, {"input": {"id": "w3", "name": "x", "due": "24/12/2026"}}),
+    (CREATE, {"input": {"id": "w3", "name": "x", "priority": "MEDIUM"}}),
+    (CREATE, {"input": {"id": "w3", "name": "x", "tags": "single"}}),  # wrapped in a list
+    (CREATE, {"input": {"id": "w3", "name": "x", "address": {"city": "no street"}}}),
+    (CREATE, {"input": {"id": 33, "name": "numeric id"}}),
+    (CREATE, {"input": None}),
+    (CREATE, {}),
+    (UPDATE, {"input": {"id": "i2", "note": "updated", "count": None}}),
+    (UPDATE, {"input": {"id": "nope", "note": "missing record"}}),
+    (UPDATE, {"input": {"id": "bad1", "note": "a stored null in a non-null field"}}),
+    (DELETE, {"input": {"id": "i3"}}),
+    (DELETE, {"input": {"id": "i3x"}}),
+    ('mutation { createItem(input: { id: "w4", name: "literal", count: 1 }) { id name count } }', {}),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), WRITES, ids=[str(i) for i in range(len(WRITES))])
+async def test_compiled_mutations_answer_and_write_exactly_like_graphql_core(
+    make_engine: HarnessFactory, query: str, variables: dict[str, Any]
+) -> None:
+    served, stock = await seeded(make_engine), await seeded(make_engine)
+    for h in (served, stock):
+        await h.storage.insert("Item", {"id": "bad1", "note": "no name"})
+    engine: Any = stock.engine
+    engine._execution_context = ExecutionContext
+    answers = []
+    for h in (served, stock):
+        answers.append(await h.engine.execute(query, variables, API_KEY))
+        engine._compiled.clear()
+    assert _same_request(json.dumps(answers[0])) == _same_request(json.dumps(answers[1]))
+    listing = "{ listItems(limit: 100) { items { " + WRITE_FIELDS + " createdAt updatedAt } } }"
+    stored = [_same_request(json.dumps(await h.run(listing))) for h in (served, stock)]
+    assert stored[0] == stored[1]
+
+
+async def test_generated_mutations_compile(make_engine: HarnessFactory) -> None:
+    h = await seeded(make_engine)
+    engine: Any = h.engine
+    for query, variables in (
+        (CREATE, {"input": {"id": "c1", "name": "n"}}),
+        (DELETE, {"input": {"id": "c1"}}),
+    ):
+        await h.ok(query, variables)
+        assert query in engine._compiled and engine._compiled[query].mutation

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from graphql import (
     ArgumentNode,
@@ -60,7 +60,7 @@ __all__ = ["CompiledQuery", "compile_query"]
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 # Shape kinds
-_TYPENAME, _PASSTHROUGH, _INT, _SERIALIZE, _OBJECT, _LIST = range(6)
+_TYPENAME, _PASSTHROUGH, _INT, _SERIALIZE, _OBJECT, _LIST, _LEAF_LIST = range(7)
 
 # The exact Python type a variable of these input scalars must have to pass through unchanged.
 _VARIABLE_TYPES: dict[str, type] = {
@@ -84,13 +84,15 @@ class _Field(NamedTuple):
     non_null: bool
     shape: tuple[_Field, ...] | None  # object and list-of-object fields
     item_non_null: bool
+    item_kind: int = _PASSTHROUGH  # a list of leaves: how each item is produced
 
 
 class _Variable(NamedTuple):
     name: str
     type_name: str
-    exact: type
+    exact: type | None  # the built-in scalars: this exact Python type passes unchanged
     non_null: bool
+    coerce: Callable[[Any], Any] | None = None  # other input types: graphql-core's coercion, mirrored
 
 
 class _Argument(NamedTuple):
@@ -123,7 +125,7 @@ def _values(arguments: tuple[_Argument, ...], variables: Mapping[str, Any]) -> d
 
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
-    """A validated one-field query document the engine can answer without graphql-core."""
+    """A validated one-field document the engine can answer without graphql-core's executor."""
 
     key: str
     field_name: str
@@ -132,21 +134,31 @@ class CompiledQuery:
     arguments: tuple[_Argument, ...]
     non_null: bool
     shape: tuple[_Field, ...]
+    mutation: bool = False  # its resolver writes: never run twice
 
     def arguments_for(self, variables: Mapping[str, Any]) -> dict[str, Any] | None:
         """The resolver's keyword arguments, or None when graphql-core must coerce them."""
+        coerced: dict[str, Any] | None = None
         for variable in self.variables:
             value: Any = variables.get(variable.name, Undefined)
             if value is Undefined or value is None:
                 if variable.non_null:
                     return None
                 continue
-            if type(value) is not variable.exact:
-                return None
-            if variable.exact is int and not _INT_MIN <= value <= _INT_MAX:  # type: ignore[operator]
+            if variable.coerce is not None:
+                try:
+                    value = variable.coerce(value)
+                except _Fallback:
+                    return None
+                if coerced is None:
+                    coerced = dict(variables)
+                coerced[variable.name] = value
+            elif type(value) is not variable.exact or (
+                variable.exact is int and not _INT_MIN <= cast(int, value) <= _INT_MAX
+            ):
                 return None
         try:
-            return _values(self.arguments, variables)
+            return _values(self.arguments, variables if coerced is None else coerced)
         except _Fallback:
             return None
 
@@ -162,10 +174,41 @@ class CompiledQuery:
             return None
 
 
+def _leaf(kind: int, exact: type | None, serialize: Callable[[Any], Any] | None, value: Any) -> Any:
+    """A non-null leaf value as graphql-core serialises it; _Fallback where unsure."""
+    if kind == _PASSTHROUGH:
+        if type(value) is not exact:
+            raise _Fallback
+        return value
+    if kind == _INT:
+        if type(value) is not int or not _INT_MIN <= value <= _INT_MAX:
+            raise _Fallback
+        return value
+    assert serialize is not None
+    try:
+        serialized = serialize(value)
+    except Exception as exc:  # graphql-core reports it
+        raise _Fallback from exc
+    if serialized is None or serialized is Undefined:
+        raise _Fallback
+    return serialized
+
+
+def _leaf_kind(leaf: Any) -> tuple[int, type | None, Callable[[Any], Any] | None]:
+    serialize: Callable[[Any], Any] = leaf.serialize
+    exact = PASSTHROUGH_SERIALIZERS.get(serialize)
+    if exact is not None:
+        return _PASSTHROUGH, exact, None
+    if serialize is GraphQLInt.serialize:
+        return _INT, int, None
+    return _SERIALIZE, None, serialize
+
+
 def _complete_object(shape: tuple[_Field, ...], row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     get = row.get
-    for key, kind, name, exact, serialize, non_null, sub, item_non_null in shape:
+    for field in shape:
+        key, kind, name, exact, serialize, non_null, sub, item_non_null, _ = field
         if kind == _TYPENAME:
             out[key] = name
             continue
@@ -178,19 +221,21 @@ def _complete_object(shape: tuple[_Field, ...], row: dict[str, Any]) -> dict[str
             if type(value) is not exact:
                 raise _Fallback
             out[key] = value
-        elif kind == _INT:
-            if type(value) is not int or not _INT_MIN <= value <= _INT_MAX:
+        elif kind <= _SERIALIZE:
+            out[key] = _leaf(kind, exact, serialize, value)
+        elif kind == _LEAF_LIST:
+            if type(value) is not list:
                 raise _Fallback
-            out[key] = value
-        elif kind == _SERIALIZE:
-            assert serialize is not None
-            try:
-                serialized = serialize(value)
-            except Exception as exc:  # graphql-core reports it
-                raise _Fallback from exc
-            if serialized is None or serialized is Undefined:
-                raise _Fallback
-            out[key] = serialized
+            item_kind = field.item_kind
+            leaves: list[Any] = []
+            for item in value:
+                if item is None:
+                    if item_non_null:
+                        raise _Fallback
+                    leaves.append(None)
+                else:
+                    leaves.append(_leaf(item_kind, exact, serialize, item))
+            out[key] = leaves
         elif kind == _OBJECT:
             assert sub is not None
             if type(value) is not dict:
@@ -239,14 +284,8 @@ def _shape(parent: GraphQLObjectType, selection_set: SelectionSetNode | None) ->
         if is_leaf_type(inner):
             if node.selection_set is not None:
                 return None
-            serialize = inner.serialize
-            exact = PASSTHROUGH_SERIALIZERS.get(serialize)
-            if exact is not None:
-                fields.append(_Field(key, _PASSTHROUGH, name, exact, None, non_null, None, False))
-            elif serialize is GraphQLInt.serialize:
-                fields.append(_Field(key, _INT, name, int, None, non_null, None, False))
-            else:
-                fields.append(_Field(key, _SERIALIZE, name, None, serialize, non_null, None, False))
+            kind, exact, serialize = _leaf_kind(inner)
+            fields.append(_Field(key, kind, name, exact, serialize, non_null, None, False))
         elif is_object_type(inner):
             if inner.is_type_of is not None:
                 return None
@@ -258,6 +297,15 @@ def _shape(parent: GraphQLObjectType, selection_set: SelectionSetNode | None) ->
             item: Any = inner.of_type
             item_non_null = is_non_null_type(item)
             item_type: Any = item.of_type if item_non_null else item
+            if is_leaf_type(item_type):
+                if node.selection_set is not None:
+                    return None
+                item_kind, exact, serialize = _leaf_kind(item_type)
+                leaf_list = _Field(
+                    key, _LEAF_LIST, name, exact, serialize, non_null, None, item_non_null, item_kind
+                )
+                fields.append(leaf_list)
+                continue
             if not is_object_type(item_type) or item_type.is_type_of is not None:
                 return None
             sub = _shape(item_type, node.selection_set)
@@ -281,7 +329,10 @@ def compile_query(
     if len(document.definitions) != 1:
         return None
     operation = document.definitions[0]
-    if not isinstance(operation, OperationDefinitionNode) or operation.operation is not OperationType.QUERY:
+    if not isinstance(operation, OperationDefinitionNode):
+        return None
+    mutation = operation.operation is OperationType.MUTATION
+    if operation.operation is not OperationType.QUERY and not mutation:
         return None
     if operation.directives or len(operation.selection_set.selections) != 1:
         return None
@@ -289,10 +340,10 @@ def compile_query(
     if not isinstance(root, FieldNode) or root.directives:
         return None
     name = root.name.value
-    query_type = schema.query_type
-    if query_type is None:
+    root_type = schema.mutation_type if mutation else schema.query_type
+    if root_type is None:
         return None
-    field_def = query_type.fields.get(name)
+    field_def = root_type.fields.get(name)
     if field_def is None or field_def.resolve is None or field_def.resolve is not direct.get(name):
         return None
 
@@ -304,11 +355,17 @@ def compile_query(
         type_node: Any = definition.type
         non_null = type_node.kind == "non_null_type"
         named = type_node.type if non_null else type_node
-        if named.kind != "named_type" or named.name.value not in _VARIABLE_TYPES:
+        if named.kind != "named_type":
             return None
         variable_name = definition.variable.name.value
         type_name = named.name.value
-        variables.append(_Variable(variable_name, type_name, _VARIABLE_TYPES[type_name], non_null))
+        if type_name in _VARIABLE_TYPES:
+            variables.append(_Variable(variable_name, type_name, _VARIABLE_TYPES[type_name], non_null))
+        else:
+            coerce = _input_coercer(schema.type_map.get(type_name))
+            if coerce is None:
+                return None
+            variables.append(_Variable(variable_name, type_name, None, non_null, coerce))
         declared.add(variable_name)
 
     by_name = {variable.name: variable for variable in variables}
@@ -326,7 +383,80 @@ def compile_query(
         return None
     operation_name = operation.name.value if operation.name else None
     key = root.alias.value if root.alias else name
-    return CompiledQuery(key, name, operation_name, tuple(variables), arguments, non_null, shape)
+    return CompiledQuery(key, name, operation_name, tuple(variables), arguments, non_null, shape, mutation)
+
+
+def _input_coercer(type_: Any, enclosing: frozenset[str] = frozenset()) -> Callable[[Any], Any] | None:
+    """graphql-core's ``coerce_input_value`` for ``type_``, or None where it is not mirrored.
+
+    The coercer raises _Fallback wherever graphql-core would coerce differently or report an
+    error (a single value for a list, an unknown or missing field, a value the scalar rejects),
+    so only inputs it is sure about pass.
+    """
+    if type_ is None:
+        return None
+    non_null = is_non_null_type(type_)
+    named: Any = type_.of_type if non_null else type_
+    inner: Callable[[Any], Any]
+    if is_input_object_type(named):
+        if "out_type" in vars(named) or named.name in enclosing:  # recursive inputs (filters): graphql-core
+            return None
+        fields: list[tuple[str, Callable[[Any], Any], bool]] = []
+        for field_name, field in named.fields.items():
+            if field.default_value is not Undefined or field.out_name:
+                return None
+            coerce_field = _input_coercer(field.type, enclosing | {named.name})
+            if coerce_field is None:
+                return None
+            fields.append((field_name, coerce_field, is_non_null_type(field.type)))
+        names = frozenset(named.fields)
+        plan = tuple(fields)
+
+        def inner(value: Any) -> Any:
+            if type(value) is not dict or not names.issuperset(value):
+                raise _Fallback
+            out: dict[str, Any] = {}
+            for field_name, coerce_field, field_non_null in plan:
+                if field_name in value:
+                    out[field_name] = coerce_field(value[field_name])
+                elif field_non_null:
+                    raise _Fallback
+            return out
+
+    elif is_list_type(named):
+        item = _input_coercer(named.of_type, enclosing)
+        if item is None:
+            return None
+        coerce_item = item
+
+        def inner(value: Any) -> Any:
+            if type(value) is not list:
+                raise _Fallback
+            return [coerce_item(v) for v in value]
+
+    elif is_leaf_type(named):
+        parse = named.parse_value
+
+        def inner(value: Any) -> Any:
+            try:
+                parsed = parse(value)
+            except Exception as exc:  # graphql-core reports it
+                raise _Fallback from exc
+            if parsed is Undefined:
+                raise _Fallback
+            return parsed
+
+    else:
+        return None
+
+    def coerce(value: Any) -> Any:
+        if value is None:
+            if non_null:
+                raise _Fallback
+            return None
+        return inner(value)
+
+    return coerce
 
 
 def _arguments(

@@ -228,7 +228,7 @@ class Engine:
                 and not identity.denied_fields
                 and (operation_name is None or operation_name == compiled.operation_name)
             ):
-                answer = await self._run_compiled(compiled, variables or {}, identity, request_id)
+                answer = await self._run_compiled(compiled, document, variables or {}, identity, request_id)
                 if answer is not None:
                     return answer
             budget = ResolverBudget(limits.max_resolvers, limits.resolver_limit_message())
@@ -264,25 +264,81 @@ class Engine:
         return error_body([GraphQLError(timeout.message, original_error=timeout)], request_id)
 
     async def _run_compiled(
-        self, compiled: CompiledQuery, variables: Mapping[str, Any], identity: Identity, request_id: str
+        self,
+        compiled: CompiledQuery,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+        identity: Identity,
+        request_id: str,
     ) -> dict[str, Any] | None:
-        """The response of a compiled query, or None: then graphql-core runs the request."""
+        """The response of a compiled document, or None: then graphql-core runs the request.
+
+        A query steps aside whenever in doubt (running its resolver again is harmless); a
+        mutation, once its resolver ran, never does: graphql-core then completes the outcome.
+        """
         args = compiled.arguments_for(variables)
         if args is None:
             return None
         limits = self.limits
         budget = ResolverBudget(limits.max_resolvers, limits.resolver_limit_message())
         info: Any = _ContextOnly(RequestContext(identity, request_id, budget=budget))
+        outcome: Any
         try:
-            result = await within(self._direct[compiled.field_name](None, info, **args), limits.timeout)
+            outcome = await within(self._direct[compiled.field_name](None, info, **args), limits.timeout)
         except TimeoutError:
             return self._timeout_body(request_id)
-        except Exception:  # noqa: BLE001 - graphql-core runs it again and reports the error its way
-            return None
-        if budget.exceeded:
-            return None
-        data = compiled.complete(result)
-        return None if data is None else {"data": data}
+        except Exception as exc:  # noqa: BLE001 - reported by graphql-core, below or on the stock path
+            if not compiled.mutation:
+                return None
+            outcome = exc
+        else:
+            if budget.exceeded:
+                if not compiled.mutation:
+                    return None
+                exceeded = LimitExceededError(budget.message)
+                return error_body([GraphQLError(exceeded.message, original_error=exceeded)], request_id)
+            data = compiled.complete(outcome)
+            if data is not None:
+                return {"data": data}
+            if not compiled.mutation:
+                return None
+        return await self._complete_with_graphql_core(
+            document, compiled, variables, identity, request_id, outcome
+        )
+
+    async def _complete_with_graphql_core(
+        self,
+        document: DocumentNode,
+        compiled: CompiledQuery,
+        variables: Mapping[str, Any],
+        identity: Identity,
+        request_id: str,
+        outcome: Any,
+    ) -> dict[str, Any]:
+        """graphql-core's response for a root resolver that already ran and gave ``outcome``."""
+
+        def replay(next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+            if info.path.prev is None:  # the root field: its resolver must not run again
+                if isinstance(outcome, Exception):
+                    raise outcome
+                return outcome
+            return next_(root, info, **args)
+
+        limits = self.limits
+        budget = ResolverBudget(limits.max_resolvers, limits.resolver_limit_message())
+        result = execute(
+            self.graphql_schema,
+            document,
+            context_value=RequestContext(identity, request_id, budget=budget),
+            variable_values=dict(variables),
+            operation_name=compiled.operation_name,
+            middleware=[replay],
+            is_awaitable=_is_awaitable,
+            execution_context_class=self._execution_context,
+        )
+        if not isinstance(result, ExecutionResult):
+            result = await result
+        return response_body(result, request_id, debug=self.debug)
 
 
 @dataclass(slots=True)
@@ -360,8 +416,11 @@ class _Binder:
                 self._bind(op.kind.value, op.name, self._custom(op))
 
     def _direct_query(self, field_name: str, resolver: Resolver) -> None:
-        """Bind a generated read whose resolver uses only ``info.context`` (compiled queries)."""
-        if self._bind("Query", field_name, resolver) is not None:
+        self._direct_field("Query", field_name, resolver)
+
+    def _direct_field(self, type_name: str, field_name: str, resolver: Resolver) -> None:
+        """Bind a generated operation whose resolver uses only ``info.context`` (compiled documents)."""
+        if self._bind(type_name, field_name, resolver) is not None:
             self.engine._direct[field_name] = resolver
 
     @staticmethod
@@ -388,7 +447,7 @@ class _Binder:
                 self._direct_query(ops.list, self._list(ListRequest(ops.list, model, None, spec)))
             for kind, name in (("create", ops.create), ("update", ops.update), ("delete", ops.delete)):
                 if name:
-                    self._bind("Mutation", name, self._write(model, kind, name))
+                    self._direct_field("Mutation", name, self._write(model, kind, name))
         for index in model.indexes:
             if index.query_field:
                 self._bind_index(model, index)
