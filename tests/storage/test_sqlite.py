@@ -383,6 +383,34 @@ async def test_point_reads_fall_back_to_a_reader_thread_when_the_inline_read_is_
     assert got is not None and got["id"] == "1"
     [many] = await storage.get_many("Todo", [{"id": "1"}])
     assert many == got
+    page = await storage.query(Query("Todo", limit=10))
+    assert [r["id"] for r in page.items] == ["1"]
+
+
+async def test_small_unfiltered_pages_are_read_inline_and_filtered_ones_on_a_reader_thread(
+    db_path: Path, opened: list[SQLiteStorage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = await open_at(db_path, conformance_schema(), opened)
+    for n in range(5):
+        await storage.insert("Todo", {"id": f"{n}", "createdAt": "c", "priority": n})
+    inline = storage._inline
+    assert inline is not None
+    inline_statements: list[str] = []
+    real_execute = inline.execute
+
+    def spy(sql: str, params: object = ()) -> sqlite3.Cursor:
+        inline_statements.append(sql)
+        return real_execute(sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inline, "execute", spy)
+    page = await storage.query(Query("Todo", limit=3))
+    assert [r["id"] for r in page.items] == ["0", "1", "2"] and page.last_key is not None
+    assert len(inline_statements) == 1
+    filtered = await storage.query(Query("Todo", filter=Compare("priority", "ge", 3), limit=3))
+    assert [r["id"] for r in filtered.items] == ["3", "4"]
+    big = await storage.query(Query("Todo", limit=101))
+    assert len(big.items) == 5
+    assert len(inline_statements) == 1  # the filtered and the large page went to a reader thread
 
 
 CRASH_CHILD = textwrap.dedent(

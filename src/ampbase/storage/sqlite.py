@@ -98,6 +98,9 @@ _BATCH = 500
 # Primary-key reads of at most this many keys run inline on the event-loop thread:
 # handing a microsecond lookup to a thread costs more than the lookup itself.
 _INLINE_KEYS = 32
+# ... and so do pages of at most this many items of a query without a filter: walking an index
+# for at most that many rows (key conditions and ordering always follow an index).
+_INLINE_PAGE = 100
 _UPDATE_CACHE_SIZE = 256
 # Writes committed together at most (one transaction, one fsync).
 _GROUP = 64
@@ -824,7 +827,15 @@ class SQLiteStorage:
 
     async def query(self, query: Query) -> Page:
         table, sql, params, order = self._query_sql(query)
-        records = await self._read(f"query {query.model}", _select, table, sql, params)
+        what = f"query {query.model}"
+        records: list[Record] | None = None
+        inline = self._inline
+        if inline is not None and query.filter is None and query.limit <= _INLINE_PAGE:
+            # no filter: SQLite walks the key's index and stops after limit + 1 rows
+            with contextlib.suppress(_InlineBusy):
+                records = self._read_inline(inline, what, _select, table, sql, params)
+        if records is None:
+            records = await self._read(what, _select, table, sql, params)
         return _page(records, query.limit, order)
 
     async def explain(self, query: Query) -> list[str]:
