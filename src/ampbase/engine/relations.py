@@ -84,15 +84,20 @@ class RelationField:
             limit=limit,
         )
         arg_part = {k: v for k, v in args.items() if k not in _PAGING_ARGS}
-        binding = query_binding(self.parent.name, self.field.name, list(values), arg_part)
         token = args.get("nextToken")
         if token:
+            binding = query_binding(self.parent.name, self.field.name, list(values), arg_part)
             after = ops.codec.decode(token, binding)
             pages = await ops.storage.query_related(
                 replace(query, after=after), self.relation.remote_fields, [values]
             )
             return ops.page_result(pages.get(values, Page([])), binding)
-        loader_key = ("hasMany", self.parent.name, self.field.name, query_binding(arg_part))
+        loader_key = (
+            "hasMany",
+            self.parent.name,
+            self.field.name,
+            query_binding(arg_part) if arg_part else "",
+        )
         loader: BatchLoader[tuple[Any, ...], Page] | None = loaders.get(loader_key)
         if loader is None:
 
@@ -103,7 +108,9 @@ class RelationField:
             loader = BatchLoader(batch)
             loaders[loader_key] = loader
         page = await loader.load(values)
-        return ops.page_result(page, binding)
+        if page.last_key is None:  # the usual case: no token, so no binding to compute
+            return {"items": page.items, "nextToken": None}
+        return ops.page_result(page, query_binding(self.parent.name, self.field.name, list(values), arg_part))
 
     # ------------------------------------------------------------------ hasOne / belongsTo
 
