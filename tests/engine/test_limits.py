@@ -121,3 +121,18 @@ async def test_request_over_the_timeout_is_cancelled_with_a_clear_error() -> Non
     assert error["errorType"] == TIMEOUT_ERROR_TYPE
     assert "did not finish within 0.05 seconds" in error["message"]
     assert storage.cancelled == 2  # both pending resolvers were cancelled
+
+
+async def test_a_compiled_query_over_the_timeout_is_cancelled_with_the_same_error() -> None:
+    schema = oracle_schema("has-many-index")
+    storage = _HangingStorage()
+    await storage.open(schema)
+    h = Harness(schema, storage, limits=ExecutionLimits(timeout=0.05))
+    query = "query Q($limit: Int) { listPosts(limit: $limit) { items { id } } }"
+    body = await h.run(query, {"limit": 5})
+    assert query in h.engine._compiled  # the compiled path ran it
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["errorType"] == TIMEOUT_ERROR_TYPE
+    assert "did not finish within 0.05 seconds" in error["message"]
+    assert storage.cancelled == 1

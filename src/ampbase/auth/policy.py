@@ -398,7 +398,9 @@ class ModelPolicy:
         cached = self._roles_by_op.get(op)
         if cached is None:
             if op == "delete":
-                cached = tuple(r for r in self.roles if self.matrix_fields and self.on_all_fields(r, "delete"))
+                cached = tuple(
+                    r for r in self.roles if self.matrix_fields and self.on_all_fields(r, "delete")
+                )
             else:
                 cached = tuple(r for r in self.roles if any(op in ops for ops in self.matrix[r].values()))
             self._roles_by_op[op] = cached
