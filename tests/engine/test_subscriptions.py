@@ -291,6 +291,55 @@ async def test_owner_rules_of_the_policy_filter_each_event(make_engine: HarnessF
     }
 
 
+async def test_subscribers_share_a_fan_out_only_when_their_access_is_the_same(
+    make_engine: HarnessFactory,
+) -> None:
+    schema = replace(schema_from_sdl(OWNED), auth=AuthConfig("apiKey", ("apiKey", "userPool")))
+    h = await make_engine(schema)
+    h.engine.policy = SchemaPolicy(schema)
+    query = "subscription { onCreateDiary { id text } }"
+    alice = prepare_subscription(h.engine, query, {}, ALICE)
+    alice_again = prepare_subscription(h.engine, query, {}, ALICE)
+    bob = prepare_subscription(h.engine, query, {}, BOB)
+    public = prepare_subscription(h.engine, query, {}, API_KEY)
+    other_key = prepare_subscription(h.engine, query, {}, Identity(mode="apiKey"))
+    assert alice.share_key is not None and alice.share_key == alice_again.share_key
+    assert bob.share_key not in (None, alice.share_key)  # each owner's events are filtered apart
+    assert public.share_key is not None and public.share_key == other_key.share_key
+    assert public.share_key != alice.share_key
+    denied = Identity(mode="apiKey", denied_fields=("Diary.id",))
+    assert prepare_subscription(h.engine, query, {}, denied).share_key is None  # rendered for it alone
+
+
+async def test_the_listen_decision_is_taken_once_per_policy(
+    make_engine: HarnessFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ampbase.engine import subscriptions
+
+    schema = replace(schema_from_sdl(OWNED), auth=AuthConfig("apiKey", ("apiKey", "userPool")))
+    h = await make_engine(schema)
+    h.engine.policy = SchemaPolicy(schema)
+    alice = prepare_subscription(h.engine, "subscription { onCreateDiary { id } }", {}, ALICE)
+    decisions: list[str] = []
+    original = subscriptions._authorize
+
+    def counting(*args: Any) -> Any:
+        decisions.append("decided")
+        return original(*args)
+
+    monkeypatch.setattr(subscriptions, "_authorize", counting)
+    alices = {"id": "d1", "owner": "s-alice::alice", "__typename": "Diary"}
+    bobs = {"id": "d2", "owner": "s-bob::bob", "__typename": "Diary"}
+    for _ in range(3):
+        assert event_matches(alice, "createDiary", alices)
+        assert not event_matches(alice, "createDiary", bobs)
+    assert decisions == []  # decided when prepared
+    h.engine.policy = SchemaPolicy(schema)  # a new policy object: decided again, once
+    assert event_matches(alice, "createDiary", alices)
+    assert not event_matches(alice, "createDiary", bobs)
+    assert decisions == ["decided"]
+
+
 PROFILE = """
 type Profile @model @auth(rules: [{ allow: public }, { allow: owner }]) {
   id: ID!

@@ -77,6 +77,31 @@ def test_data_frames_are_sent_only_for_active_subscriptions() -> None:
     assert conn.data("unknown", {"data": {}}) == []
 
 
+def test_a_pre_encoded_payload_is_spliced_into_the_same_frame_text() -> None:
+    conn = acked()
+    conn.receive(start_frame('s"1'))
+    conn.subscription_ready('s"1')
+    payload = {"data": {"onCreateTodo": {"id": "1", "content": "thé"}}}
+    encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    [plain] = conn.data('s"1', payload)
+    [spliced] = conn.data('s"1', payload, payload_json=encoded)
+    assert isinstance(plain, SendFrame) and isinstance(spliced, SendFrame)
+    assert spliced.text == plain.text
+    assert json.loads(spliced.text) == {"type": "data", "id": 's"1', "payload": payload}
+    assert conn.data("unknown", payload, payload_json=encoded) == []
+
+
+def test_an_oversized_pre_encoded_event_counts_utf8_bytes() -> None:
+    conn = AppSyncConnection(max_message_bytes=1000)
+    conn.receive('{"type":"connection_init"}')
+    conn.receive(start_frame("s1"))
+    conn.subscription_ready("s1")
+    payload = {"data": {"onCreateTodo": {"content": "é" * 490}}}  # under 1000 characters, over 1000 bytes
+    actions = conn.data("s1", payload, payload_json=json.dumps(payload, ensure_ascii=False))
+    assert actions[0] == StopSubscription("s1")
+    assert frames(actions)[0]["payload"]["errors"][0]["errorType"] == "PayloadTooLargeError"
+
+
 def test_stop_unregisters_and_completes() -> None:
     conn = acked()
     conn.receive(start_frame("s1"))

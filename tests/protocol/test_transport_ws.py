@@ -77,6 +77,19 @@ def test_subscribe_next_complete_round_trip() -> None:
     assert conn.receive('{"type":"complete","id":"1"}') == []
 
 
+def test_a_pre_encoded_payload_is_spliced_into_the_same_next_frame() -> None:
+    conn = acked()
+    conn.receive(subscribe("1"))
+    conn.subscription_ready("1")
+    payload = {"data": {"onCreateTodo": {"id": "a", "content": "ü"}}}
+    encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    [plain] = conn.data("1", payload)
+    [spliced] = conn.data("1", payload, payload_json=encoded)
+    assert isinstance(plain, SendFrame) and isinstance(spliced, SendFrame)
+    assert spliced.text == plain.text
+    assert json.loads(spliced.text) == {"id": "1", "type": "next", "payload": payload}
+
+
 def test_per_operation_authorization_extension_is_passed_on() -> None:
     conn = acked()
     action = conn.receive(subscribe("1", extensions={"authorization": {"x-api-key": "k2"}}))[0]

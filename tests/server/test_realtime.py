@@ -486,6 +486,177 @@ def test_identical_subscriptions_share_one_rendering_per_event(
         assert calls == ["onCreateTodo"]
 
 
+def test_one_rendering_reaches_every_member_of_a_group_with_its_own_id(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ampbase.server import realtime
+
+    monkeypatch.setattr(realtime, "_FAN_OUT_BATCH", 2)  # members written in several batches
+    with appsync_socket(client) as ws, appsync_socket(client) as other:
+        init(ws)
+        init(other)
+        for sub_id in ("a", "b", 'q"uote'):
+            subscribe(ws, sub_id)
+        subscribe(other, "c")
+        subscribe(ws, "high", variables={"filter": {"priority": {"gt": 5}}})
+        mutate(client, CREATE, {"input": {"id": "t1", "content": "thé", "priority": 1}})
+        mutate(client, CREATE, {"input": {"id": "t2", "content": "two", "priority": 9}})
+        got = [(f["id"], f["payload"]["data"]["onCreateTodo"]) for f in probe(ws)]
+        first = {"id": "t1", "content": "thé", "priority": 1}
+        second = {"id": "t2", "content": "two", "priority": 9}
+        assert got == [
+            ("a", first),
+            ("b", first),
+            ('q"uote', first),
+            ("a", second),
+            ("b", second),
+            ('q"uote', second),
+            ("high", second),
+        ]
+        assert [receive(other)["payload"]["data"]["onCreateTodo"]["id"] for _ in range(2)] == ["t1", "t2"]
+
+
+def test_a_new_policy_is_applied_to_each_member_of_a_group(tmp_path: Path) -> None:
+    from ampbase.auth.policy import SchemaPolicy
+
+    ops_jwt = "ops.bbb.ccc"
+
+    class Pool(FakeUserPool):
+        async def __call__(self, token: str, headers: Mapping[str, str]) -> Identity | None:
+            if token == ops_jwt:
+                return Identity(mode="userPool", claims={"sub": "u3", "cognito:groups": ["Admin", "Ops"]})
+            return await super().__call__(token, headers)
+
+    with custom_endpoint(tmp_path) as (client, _endpoint, runtime):
+        runtime.authenticator.verifiers["userPool"] = Pool()
+        with appsync_socket(client) as admin, appsync_socket(client) as ops:
+            for ws, token in ((admin, ADMIN_JWT), (ops, ops_jwt)):
+                init(ws)
+                subscribe(ws, "secret", ON_SECRET, auth={"Authorization": token, "host": "h"})
+                subscribe(ws, "todo")  # API key: a barrier after the secrets
+            # the same group so far (both admitted by the same static rule); now only Ops may read
+            ops_only = schema_from_sdl(SCHEMA.replace('groups: ["Admin"]', 'groups: ["Ops"]'))
+            runtime.engine.policy = SchemaPolicy(ops_only)
+            assert client.portal is not None
+            for n in range(2):
+                secret = {"id": f"s{n}", "value": "v", "__typename": "Secret"}
+                client.portal.call(runtime.pubsub.publish, ChangeEvent("createSecret", "Secret", secret, n))
+            todo = {"id": "t", "__typename": "Todo"}
+            client.portal.call(runtime.pubsub.publish, ChangeEvent("createTodo", "Todo", todo, 3))
+
+            def until_barrier(ws: Any) -> list[str]:
+                seen = []
+                while (frame := receive(ws))["id"] != "todo":
+                    seen.append(frame["payload"]["data"]["onCreateSecret"]["id"])
+                return seen
+
+            assert until_barrier(admin) == []
+            assert until_barrier(ops) == ["s0", "s1"]
+
+
+class GatedSocket:
+    """A WebSocket stand-in whose sends wait until ``gate`` is resolved (a full socket buffer)."""
+
+    def __init__(self, gate: asyncio.Future[None] | None = None) -> None:
+        self.gate = gate
+        self.sent: list[str] = []
+
+    async def send_text(self, text: str) -> None:
+        if self.gate is not None:
+            await self.gate
+        self.sent.append(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.sent.append(f"close {code}")
+
+
+def gated_connection(socket: GatedSocket, queue_limit: int = 10, keepalive: float = 60.0) -> Any:
+    from ampbase.protocol.appsync_ws import AppSyncConnection
+    from ampbase.server.realtime import RealtimeHub, _Connection, _Options
+
+    machine = AppSyncConnection()
+    machine.receive('{"type":"connection_init"}')
+    machine.receive(json.dumps(start("s1", ON_CREATE)))
+    machine.subscription_ready("s1")
+    hub = RealtimeHub(Any)  # type: ignore[arg-type]  # the hub's runtime is not used here
+    return _Connection(socket, hub, _Options(keepalive, queue_limit, 60.0), machine, {}, None)  # type: ignore[arg-type]
+
+
+def event_payload(n: int) -> tuple[dict[str, Any], str]:
+    payload = {"data": {"onCreateTodo": {"id": str(n)}}}
+    return payload, json.dumps(payload, separators=(",", ":"))
+
+
+@pytest.mark.anyio
+async def test_frames_sent_while_a_send_waits_follow_it_in_order() -> None:
+    from ampbase.server.realtime import Registration
+
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    socket = GatedSocket(gate)
+    conn = gated_connection(socket)
+    writer = asyncio.ensure_future(conn.writer())
+    conn.tasks = [writer]
+    reg = Registration(conn, "s1", Any, Any)  # type: ignore[arg-type]
+    for n in range(3):
+        conn.send_data(reg, *event_payload(n), 0.0)
+    assert conn.sending is not None and len(conn.queue) == 2  # the first waits, the rest queue behind
+    gate.set_result(None)
+    while len(socket.sent) < 3:
+        await asyncio.sleep(0.001)
+        assert not writer.done()
+    assert [json.loads(text)["payload"]["data"]["onCreateTodo"]["id"] for text in socket.sent] == [
+        "0",
+        "1",
+        "2",
+    ]
+    conn.send_data(reg, *event_payload(3), 0.0)  # nothing ahead: written at once
+    assert json.loads(socket.sent[-1])["payload"]["data"]["onCreateTodo"]["id"] == "3"
+    writer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await writer
+
+
+@pytest.mark.anyio
+async def test_a_consumer_whose_sends_stay_blocked_is_closed_as_slow() -> None:
+    from ampbase.server.realtime import Registration
+
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    conn = gated_connection(GatedSocket(gate), queue_limit=2)
+    writer = asyncio.ensure_future(conn.writer())
+    conn.tasks = [writer]
+    reg = Registration(conn, "s1", Any, Any)  # type: ignore[arg-type]
+    for n in range(3):
+        conn.send_data(reg, *event_payload(n), 0.0)
+    before = conn.aborted
+    conn.send_data(reg, *event_payload(3), 0.0)
+    assert before is None
+    assert conn.aborted == (1013, "Slow consumer")
+    assert writer.cancelled() or writer.cancelling()
+    with contextlib.suppress(asyncio.CancelledError):
+        await writer
+    assert conn.sending is not None
+    conn.sending.cancel()
+    gate.cancel()
+
+
+def test_keep_alives_keep_coming_on_uvloop_when_a_deadline_is_under_a_millisecond_away() -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def scenario() -> None:
+        socket = GatedSocket()
+        conn = gated_connection(socket, keepalive=0.0004)  # uvloop: call_at returns a plain Handle
+        writer = asyncio.ensure_future(conn.writer())
+        conn.tasks = [writer]
+        while socket.sent.count('{"type":"ka"}') < 5:
+            await asyncio.sleep(0.0002)
+            assert not writer.done(), writer.exception()
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+    uvloop.run(scenario())
+
+
 @pytest.mark.parametrize("subprotocol", ["graphql-ws", "graphql-transport-ws"])
 def test_a_socket_that_never_initialises_is_closed_with_4408(tmp_path: Path, subprotocol: str) -> None:
     with (

@@ -22,6 +22,15 @@ the subscription's *own* selection set is executed against that record, with the
 subscriber's identity (relationship fields are resolved and authorized as in a
 query). The result is the ``payload`` of the ``data``/``next`` frame.
 
+The right to listen is decided once, when the subscription is prepared, and kept
+with it (as the record filter it implies: ``None`` for static rules such as
+public, API key or private, an owner / dynamic-group predicate otherwise); that
+filter is evaluated against every event's record. The decision is taken again
+whenever the engine's policy object changes (a reloaded schema or rules).
+:attr:`PreparedSubscription.share_key` groups subscribers whose every event
+renders, and is admitted, identically, so a fan-out decides and renders once
+per group.
+
 Difference from AppSync: AppSync forwards the *mutation's* result, so a field the
 mutation did not select arrives as ``null`` even when the subscription asks for
 it, and relational fields are redacted. ampbase projects the full committed
@@ -70,6 +79,7 @@ __all__ = [
     "PreparedSubscription",
     "SubscriptionRoute",
     "event_matches",
+    "policy_token",
     "prepare_subscription",
     "render_event",
     "render_record",
@@ -85,6 +95,15 @@ class SubscriptionRoute:
     mutations: frozenset[str]
     model: ModelDef | None = None
     operation: CustomOperationDef | None = None
+
+
+@dataclass(slots=True)
+class _Decision:
+    """The right to listen as decided under one policy: the access filter, or not allowed."""
+
+    policy: tuple[object, object]
+    allowed: bool
+    access: Predicate | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +122,19 @@ class PreparedSubscription:
     # Set when the rendering depends only on the record (no field with a resolver is
     # selected): subscribers with equal keys can share one rendering per event.
     render_key: tuple[str, str, str | None] | None = None
+    # The read-rights decision, cached per policy object (see ``_access``).
+    decision: _Decision | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def share_key(self) -> tuple[Any, ...] | None:
+        """Equal for subscriptions that get the same frame payload for every event; ``None``: unique.
+
+        Set when rendering depends only on the record (``render_key``); includes the
+        access filter decided for the subscriber (so two owners never share).
+        """
+        if self.render_key is None or self.decision is None or not self.decision.allowed:
+            return None
+        return (self.route.field_name, self.render_key, repr(self.decision.access))
 
     @property
     def field_name(self) -> str:
@@ -209,7 +241,8 @@ def prepare_subscription(
     except GraphQLError as error:
         raise _first_error([error]) from None
 
-    _authorize(engine, identity, route, args)
+    access = _authorize(engine, identity, route, args)
+    decision = _Decision(_policy_token(engine), True, access)
     predicate = _predicate(route, args)
     render_key = None
     policy = getattr(engine, "policy", None)
@@ -220,6 +253,8 @@ def prepare_subscription(
         and policy.model(route.model.name).protected_fields
     ):
         pure = False  # what is visible depends on the subscriber
+    if identity.denied_fields:
+        pure = False  # a Lambda authorizer's deniedFields: this subscriber sees less than others
     if pure:
         render_key = (query, json.dumps(variables or {}, sort_keys=True, default=str), operation_name)
     return PreparedSubscription(
@@ -232,6 +267,7 @@ def prepare_subscription(
         predicate=predicate,
         arguments=args,
         render_key=render_key,
+        decision=decision,
     )
 
 
@@ -319,13 +355,43 @@ def _predicate(route: SubscriptionRoute, args: Mapping[str, Any]) -> Predicate |
     return combine(*parts)
 
 
-def _allowed_for(sub: PreparedSubscription, record: Mapping[str, Any]) -> bool:
-    """The subscriber's right to this record, re-checked for every event."""
+def _policy_token(engine: Engine) -> tuple[object, object]:
+    """What a listen decision depends on besides the subscriber: the engine's policy objects."""
+    return (getattr(engine, "policy", None), getattr(engine, "authorizer", None))
+
+
+def _same(a: tuple[object, object], b: tuple[object, object]) -> bool:
+    return a[0] is b[0] and a[1] is b[1]
+
+
+def _decision(sub: PreparedSubscription) -> _Decision:
+    """The subscriber's listen decision under the engine's current policy (decided again on change)."""
+    token = _policy_token(sub.engine)
+    decision = sub.decision
+    if decision is not None and _same(decision.policy, token):
+        return decision
     try:
-        auth = _authorize(sub.engine, sub.identity, sub.route, sub.arguments)
+        fresh = _Decision(token, True, _authorize(sub.engine, sub.identity, sub.route, sub.arguments))
     except UnauthorizedError:
+        fresh = _Decision(token, False, None)
+    if decision is None:
+        object.__setattr__(sub, "decision", fresh)
+        return fresh
+    decision.policy, decision.allowed, decision.access = fresh.policy, fresh.allowed, fresh.access
+    return decision
+
+
+def policy_token(engine: Engine) -> tuple[object, object]:
+    """The policy objects listen decisions are taken under (compare by identity)."""
+    return _policy_token(engine)
+
+
+def _allowed_for(sub: PreparedSubscription, record: Mapping[str, Any]) -> bool:
+    """The subscriber's right to this record: its access filter (owner/group rules) on every event."""
+    decision = _decision(sub)
+    if not decision.allowed:
         return False
-    return auth is None or evaluate(auth, dict(record))
+    return decision.access is None or evaluate(decision.access, dict(record))
 
 
 def event_matches(sub: PreparedSubscription, mutation: str, record: Any) -> bool:

@@ -105,6 +105,11 @@ def error_frame(sub_id: str | None, error_type: str, message: str) -> dict[str, 
     return frame
 
 
+def _utf8_size(text: str) -> int:
+    """The UTF-8 length of ``text`` (without encoding it when it is ASCII)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def _error(sub_id: str | None, error_type: str, message: str) -> list[Action]:
     return [SendFrame(error_frame(sub_id, error_type, message))]
 
@@ -296,19 +301,38 @@ class AppSyncConnection:
         self._active.discard(sub_id)
         return [StopSubscription(sub_id), *_error(sub_id, error_type, message)]
 
-    def data(self, sub_id: str, payload: dict[str, Any]) -> list[Action]:
+    def data(
+        self,
+        sub_id: str,
+        payload: dict[str, Any],
+        *,
+        payload_json: str | None = None,
+    ) -> list[Action]:
         """A ``data`` frame for an event, if ``sub_id`` is still active.
 
         ``payload`` is the execution result (``{"data": {...}}`` plus optional
         ``errors``). A frame over the size limit ends the subscription with a
         ``PayloadTooLargeError`` instead of being dropped silently.
+
+        ``payload_json`` is ``payload`` already encoded (compact JSON, shared by every
+        subscriber of a fan-out): the frame is then
+        spliced around it instead of encoding the payload again.
         """
         if sub_id not in self._active:
             return []
         frame = {"type": "data", "id": sub_id, "payload": payload}
-        text = encode_frame(frame)
+        if payload_json is None:
+            text = encode_frame(frame)
+        else:
+            text = (
+                '{"type":"data","id":'
+                + json.dumps(sub_id, ensure_ascii=False)
+                + ',"payload":'
+                + payload_json
+                + "}"
+            )
         action = SendFrame(frame, text)
-        size = len(text.encode("utf-8"))
+        size = _utf8_size(text)
         if size > self.max_message_bytes:
             return self.subscription_error(
                 sub_id,

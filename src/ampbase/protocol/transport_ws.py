@@ -245,14 +245,32 @@ class TransportWsConnection:
         self._active.discard(sub_id)
         return [StopSubscription(sub_id), SendFrame({"id": sub_id, "type": "error", "payload": errors})]
 
-    def data(self, sub_id: str, payload: dict[str, Any]) -> list[TransportAction]:
-        """A ``next`` frame for an event, if the operation is active."""
+    def data(
+        self,
+        sub_id: str,
+        payload: dict[str, Any],
+        *,
+        payload_json: str | None = None,
+    ) -> list[TransportAction]:
+        """A ``next`` frame for an event, if the operation is active.
+
+        ``payload_json``: ``payload`` already encoded (see :meth:`AppSyncConnection.data`).
+        """
         if sub_id not in self._active:
             return []
         frame = {"id": sub_id, "type": "next", "payload": payload}
-        text = encode_frame(frame)
+        if payload_json is None:
+            text = encode_frame(frame)
+        else:
+            text = (
+                '{"id":'
+                + json.dumps(sub_id, ensure_ascii=False)
+                + ',"type":"next","payload":'
+                + payload_json
+                + "}"
+            )
         action = SendFrame(frame, text)
-        size = len(text.encode("utf-8"))
+        size = len(text) if text.isascii() else len(text.encode("utf-8"))
         if size > self.max_message_bytes:
             limit = self.max_message_bytes
             return self.subscription_error(

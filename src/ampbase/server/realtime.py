@@ -13,14 +13,22 @@ parameter is an extra header. A rejected handshake is answered with
 its own ``extensions.authorization`` (the socket is shared by all auth modes).
 
 Design, per process: one :class:`RealtimeHub` reads ``runtime.pubsub.events()``
-and dispatches each event to the subscriptions listening to its mutation
-(an index by mutation name), evaluating their filters there, and appends the
-matching ones to the owning connection's bounded queue. Per connection, one
-reader task feeds client frames to the protocol machine and one writer task
-renders queued events (the subscriber's own selection set, executed against the
-committed record; subscriptions with equal ``render_key`` share one rendering per
-event) and sends every frame, in order, plus ``ka``/``ping`` when the socket has
-been quiet for ``keepalive_interval``.
+and dispatches each event to the subscriptions listening to its mutation. They
+are indexed by mutation name, then grouped by
+:attr:`~ampbase.engine.subscriptions.PreparedSubscription.share_key`: subscriptions
+whose rendering depends only on the record (same document, variables, and access
+filter decided at registration) form one group, so an event is matched, rendered
+(the subscription's own selection set against the committed record) and
+JSON-encoded once per group, and each member's frame is that payload with its
+id spliced in. The frame is written straight away when the member's connection has
+nothing queued and no send in flight (no task wake-up per subscriber); otherwise
+it joins the connection's bounded queue. Subscriptions that cannot share
+(relationship fields, field-level rules: the result depends on the subscriber)
+are matched one by one and rendered by their connection's writer task.
+
+Per connection, one reader task feeds client frames to the protocol machine and
+one writer task sends queued frames in order (rendering unshared events), plus
+``ka``/``ping`` when the socket has been quiet for ``keepalive_interval``.
 
 Slow consumers: a connection whose queue holds ``queue_limit`` items is closed
 with code 1013 ("Try Again Later"); the Amplify client reconnects and
@@ -38,11 +46,12 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Coroutine, Generator, Hashable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+import orjson
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -52,6 +61,7 @@ from ampbase.engine.identity import Identity
 from ampbase.engine.subscriptions import (
     PreparedSubscription,
     event_matches,
+    policy_token,
     prepare_subscription,
     render_record,
 )
@@ -181,20 +191,59 @@ class Registration:
     prepared: PreparedSubscription
     request: StartSubscription
     active: bool = True
+    # the key of the group it joined in the hub (see RealtimeHub.register)
+    group_key: Hashable = None
+
+
+class _Group:
+    """Registrations of one mutation that are matched and rendered together.
+
+    ``shared``: every member has the same ``share_key`` and engine and was authorized
+    under the same policy (``token``), so one decision and one rendering per event serve
+    them all while that policy is in force; otherwise the group is one registration,
+    matched on its own and rendered by its connection's writer.
+    """
+
+    __slots__ = ("members", "shared", "token")
+
+    def __init__(self, shared: bool, token: tuple[object, object]) -> None:
+        self.shared = shared
+        self.token = token
+        # insertion-ordered set
+        self.members: dict[Registration, None] = {}
+
+
+def _same_policy(a: tuple[object, object], b: tuple[object, object]) -> bool:
+    return a[0] is b[0] and a[1] is b[1]
+
+
+# Members written to between two yields to the event loop during one fan-out.
+_FAN_OUT_BATCH = 500
+
+
+def _encode_payload(payload: Mapping[str, Any]) -> str:
+    """Compact JSON, non-ASCII kept (as :func:`~ampbase.protocol.actions.encode_frame`)."""
+    try:
+        return orjson.dumps(payload).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):  # e.g. integers over 64 bits
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
 class RealtimeHub:
-    """One pub/sub reader per process, dispatching to per-connection queues."""
+    """One pub/sub reader per process, dispatching to connections."""
 
     def __init__(self, runtime: RealtimeRuntime) -> None:
         self.runtime = runtime
-        self._by_mutation: dict[str, set[Registration]] = {}
+        # mutation name -> group key -> group
+        self._by_mutation: dict[str, dict[Hashable, _Group]] = {}
         self._connections: set[_Connection] = set()
         self._task: asyncio.Task[None] | None = None
 
     @property
     def subscription_count(self) -> int:
-        return len({reg for regs in self._by_mutation.values() for reg in regs})
+        return len(
+            {reg for groups in self._by_mutation.values() for g in groups.values() for reg in g.members}
+        )
 
     @property
     def connection_count(self) -> int:
@@ -218,7 +267,7 @@ class RealtimeHub:
         code, reason = CLOSE_SERVICE_RESTART, "Service restart"
         try:
             async for event in stream:
-                self.dispatch(event)
+                await self.dispatch(event)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -232,29 +281,76 @@ class RealtimeHub:
         for conn in list(self._connections):
             conn.abort(code, reason)
 
-    def dispatch(self, event: ChangeEvent) -> None:
-        regs = self._by_mutation.get(event.mutation)
-        if not regs:
+    async def dispatch(self, event: ChangeEvent) -> None:
+        groups = self._by_mutation.get(event.mutation)
+        if not groups:
             return
         try:
             engine: Engine | None = self.runtime.engine
         except RuntimeError:  # the runtime is stopping
             engine = None
         renders: dict[Any, dict[str, Any] | None] = {}
-        for reg in tuple(regs):
-            if engine is not None and reg.prepared.engine is not engine:
-                # the schema was reloaded: re-prepare against the engine now serving
-                refreshed = reg.connection.refresh(reg, engine)
-                if refreshed is None or event.mutation not in refreshed.prepared.mutations:
-                    continue
-                reg = refreshed
-            try:
-                matched = event_matches(reg.prepared, event.mutation, event.record)
-            except Exception:
-                logger.exception("evaluating subscription %s failed", reg.sub_id)
+        for group in tuple(groups.values()):
+            members = tuple(group.members)
+            if not members:
                 continue
-            if matched:
-                reg.connection.offer_event(reg, event, renders)
+            first = members[0].prepared
+            if (
+                group.shared
+                and (engine is None or first.engine is engine)
+                and _same_policy(group.token, policy_token(first.engine))
+            ):
+                await self._fan_out(members, event)
+            else:
+                for reg in members:
+                    self._offer_one(reg, event, engine, renders)
+
+    async def _fan_out(self, members: tuple[Registration, ...], event: ChangeEvent) -> None:
+        """Match and render once for a shared group; send the frame to every member."""
+        first = members[0]
+        try:
+            if not event_matches(first.prepared, event.mutation, event.record):
+                return
+            payload = await render_record(first.prepared, event.record)
+            if payload is None:
+                return
+            payload_json = _encode_payload(payload)
+        except Exception:
+            logger.exception("rendering an event for subscription %s failed", first.sub_id)
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for start in range(0, len(members), _FAN_OUT_BATCH):
+            if start:
+                await asyncio.sleep(0)  # let requests and other sockets run between batches
+                now = loop.time()
+            for reg in members[start : start + _FAN_OUT_BATCH]:
+                if reg.active:
+                    reg.connection.send_data(reg, payload, payload_json, now)
+
+    def _offer_one(
+        self,
+        reg: Registration,
+        event: ChangeEvent,
+        engine: Engine | None,
+        renders: dict[Any, dict[str, Any] | None],
+    ) -> None:
+        """Match one registration; its connection's writer renders it."""
+        if not reg.active:
+            return
+        if engine is not None and reg.prepared.engine is not engine:
+            # the schema was reloaded: re-prepare against the engine now serving
+            refreshed = reg.connection.refresh(reg, engine)
+            if refreshed is None or event.mutation not in refreshed.prepared.mutations:
+                return
+            reg = refreshed
+        try:
+            matched = event_matches(reg.prepared, event.mutation, event.record)
+        except Exception:
+            logger.exception("evaluating subscription %s failed", reg.sub_id)
+            return
+        if matched:
+            reg.connection.offer_event(reg, event, renders)
 
     def add_connection(self, conn: _Connection) -> None:
         self._connections.add(conn)
@@ -264,16 +360,31 @@ class RealtimeHub:
         self._connections.discard(conn)
 
     def register(self, reg: Registration) -> None:
-        for mutation in reg.prepared.mutations:
-            self._by_mutation.setdefault(mutation, set()).add(reg)
+        prepared = reg.prepared
+        share = prepared.share_key
+        token = policy_token(prepared.engine) if prepared.decision is None else prepared.decision.policy
+        key: Hashable = reg if share is None else (id(prepared.engine), id(token[0]), id(token[1]), share)
+        reg.group_key = key
+        for mutation in prepared.mutations:
+            groups = self._by_mutation.setdefault(mutation, {})
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(share is not None, token)
+            group.members[reg] = None
 
     def unregister(self, reg: Registration) -> None:
         reg.active = False
         for mutation in reg.prepared.mutations:
-            regs = self._by_mutation.get(mutation)
-            if regs is not None:
-                regs.discard(reg)
-                if not regs:
+            groups = self._by_mutation.get(mutation)
+            if groups is None:
+                continue
+            group = groups.get(reg.group_key)
+            if group is None:
+                continue
+            group.members.pop(reg, None)
+            if not group.members:
+                del groups[reg.group_key]
+                if not groups:
                     del self._by_mutation[mutation]
 
 
@@ -298,7 +409,35 @@ class _Options:
     init_timeout: float
 
 
-@dataclass(eq=False)
+class _Wakeup:
+    """:class:`asyncio.Event` for a single waiter (the writer), without a waiter deque per connection."""
+
+    __slots__ = ("_flag", "_waiter")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        self._flag = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._flag = False
+
+    async def wait(self) -> None:
+        if self._flag:
+            return
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+
+
+@dataclass(eq=False, slots=True)
 class _Connection:
     websocket: WebSocket
     hub: RealtimeHub
@@ -310,13 +449,23 @@ class _Connection:
     graphql_path: str = "/graphql"
     subs: dict[str, Registration] = field(default_factory=dict)
     queue: deque[_Item] = field(default_factory=deque)
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    wakeup: _Wakeup = field(default_factory=_Wakeup)
     aborted: tuple[int, str] | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    # loop time of the last frame sent (keep-alives are due ``keepalive_interval`` after it)
+    last_sent: float = 0.0
+    # a direct send that could not complete at once (back-pressure), finished by a task
+    sending: asyncio.Task[None] | None = None
+    # the writer task is between taking an item and having sent it
+    writing: bool = False
+    # a send failed: the socket is gone, nothing more is sent
+    broken: bool = False
+    # wakes the writer when a keep-alive may be due
+    ka_timer: asyncio.Handle | None = None
 
     # -- queueing --------------------------------------------------------------------
     def _push(self, item: _Item) -> None:
-        if self.aborted is not None:
+        if self.aborted is not None or self.broken:
             return
         if len(self.queue) >= self.options.queue_limit:
             logger.warning("realtime connection from %s fell behind; closing it", self.source_ip)
@@ -329,6 +478,64 @@ class _Connection:
         self, reg: Registration, event: ChangeEvent, renders: dict[Any, dict[str, Any] | None] | None = None
     ) -> None:
         self._push(_Event(reg, event, {} if renders is None else renders))
+
+    def send_data(self, reg: Registration, payload: dict[str, Any], payload_json: str, now: float) -> None:
+        """Send an event already rendered (and encoded) for ``reg``'s group."""
+        if self.aborted is not None or self.broken:
+            return
+        for action in self.machine.data(reg.sub_id, payload, payload_json=payload_json):
+            if isinstance(action, SendFrame):
+                self._send_now(action, now)
+            elif isinstance(action, StopSubscription):
+                self._stop(action.id)
+
+    def _send_now(self, frame: SendFrame, now: float) -> None:
+        """Write ``frame`` without waking the writer when nothing is ahead of it; else queue it.
+
+        The send coroutine is stepped here: with room in the socket's buffer it completes
+        at once. If it has to wait (back-pressure), a task finishes it and later frames
+        queue behind it (so ``queue_limit`` still closes a slow consumer).
+        """
+        if self.queue or self.sending is not None or self.writing or not self.tasks:
+            self._push(frame)
+            return
+        send = self.websocket.send_text(frame.text)
+        try:
+            step = send.send(None)
+        except StopIteration:
+            self.last_sent = now
+            return
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            self._break()  # the peer went away
+            return
+        except Exception:
+            logger.exception("sending to a realtime connection failed")
+            self._break()
+            return
+        task = asyncio.get_running_loop().create_task(_finish(send, step))
+        self.sending = task
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        if self.sending is task:
+            self.sending = None
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            self._break()
+            return
+        self.last_sent = asyncio.get_running_loop().time()
+        self.wakeup.set()  # frames queued meanwhile
+
+    def _break(self) -> None:
+        """A send failed (the peer went away): stop; the endpoint cleans up."""
+        if self.broken:
+            return
+        self.broken = True
+        self.queue.clear()
+        self.unregister_all()
+        for task in self.tasks:
+            task.cancel()
 
     def abort(self, code: int, reason: str) -> None:
         """Stop everything now and close with ``code`` (overflow, pub/sub failure)."""
@@ -409,7 +616,8 @@ class _Connection:
         ready = self.machine.subscription_ready(action.id)
         if any(isinstance(a, StopSubscription) for a in ready):
             return
-        reg = Registration(self, action.id, prepared, action)
+        # kept for re-preparing after a schema reload (not the signed text nor the headers)
+        reg = Registration(self, action.id, prepared, replace(action, authorization={}, body=None))
         self.subs[action.id] = reg
         self.hub.register(reg)
         for item in ready:
@@ -476,37 +684,55 @@ class _Connection:
     async def writer(self) -> None:
         loop = asyncio.get_running_loop()
         interval = self.options.keepalive_interval
-        last_sent = loop.time()
+        self.last_sent = loop.time()
         # One timer wakes the writer when a keep-alive may be due; it is re-armed only
         # once it has fired (sends move the deadline later, never earlier), not per wake-up.
-        timer: asyncio.TimerHandle | None = None
+        # (The timer clears ``ka_timer`` when it fires: uvloop returns a plain Handle, without
+        # ``when()``, that runs at once for a deadline less than a millisecond away.)
         try:
             while True:
-                if not self.queue:
+                if not self.queue or self.sending is not None:
                     self.wakeup.clear()
-                    if timer is None or timer.when() <= loop.time():
-                        timer = loop.call_at(last_sent + interval, self.wakeup.set)
+                    if self.ka_timer is None:
+                        self.ka_timer = loop.call_at(self.last_sent + interval, self._keepalive_due)
                     await self.wakeup.wait()
-                if loop.time() - last_sent >= interval:
-                    for action in self.machine.keepalive():
-                        if isinstance(action, SendFrame):
-                            await self.websocket.send_text(action.text)
-                    last_sent = loop.time()
-                if not self.queue:
-                    continue
-                item = self.queue.popleft()
-                if isinstance(item, CloseConnection):
-                    await self.websocket.close(item.code, item.reason)
-                    return
-                if isinstance(item, SendFrame):
-                    await self.websocket.send_text(item.text)
-                    last_sent = loop.time()
-                    continue
-                if await self._send_event(item):
-                    last_sent = loop.time()
+                    if self.sending is not None:
+                        continue  # its completion wakes us
+                self.writing = True
+                try:
+                    if await self._write_next(loop, interval):
+                        return
+                finally:
+                    self.writing = False
         finally:
-            if timer is not None:
-                timer.cancel()
+            if self.ka_timer is not None:
+                self.ka_timer.cancel()
+                self.ka_timer = None
+
+    def _keepalive_due(self) -> None:
+        self.ka_timer = None
+        self.wakeup.set()
+
+    async def _write_next(self, loop: asyncio.AbstractEventLoop, interval: float) -> bool:
+        """Send a due keep-alive and the next queued item; True once the socket is closed."""
+        # timers may fire up to a millisecond early (uvloop's resolution)
+        if loop.time() - self.last_sent >= interval - _TIMER_SLACK:
+            for action in self.machine.keepalive():
+                if isinstance(action, SendFrame):
+                    await self.websocket.send_text(action.text)
+            self.last_sent = loop.time()
+        if not self.queue:
+            return False
+        item = self.queue.popleft()
+        if isinstance(item, CloseConnection):
+            await self.websocket.close(item.code, item.reason)
+            return True
+        if isinstance(item, SendFrame):
+            await self.websocket.send_text(item.text)
+            self.last_sent = loop.time()
+        elif await self._send_event(item):
+            self.last_sent = loop.time()
+        return False
 
     async def _send_event(self, item: _Event) -> bool:
         reg = item.reg
@@ -534,8 +760,8 @@ class _Connection:
                 self._stop(action.id)
         return sent
 
-    async def init_timer(self) -> None:
-        await asyncio.sleep(self.options.init_timeout)
+    def init_expired(self) -> None:
+        """``init_timeout`` after the socket opened: close it unless it was initialised."""
         machine = self.machine
         if isinstance(machine, TransportWsConnection):
             for action in machine.init_timeout():
@@ -628,7 +854,7 @@ class RealtimeEndpoint:
         loop = asyncio.get_running_loop()
         reader = loop.create_task(conn.reader())
         writer = loop.create_task(conn.writer())
-        timer = loop.create_task(conn.init_timer())
+        timer = loop.call_later(conn.options.init_timeout, conn.init_expired)
         conn.tasks = [reader, writer]
         try:
             await asyncio.wait([reader, writer], return_when=asyncio.FIRST_COMPLETED)
@@ -636,10 +862,14 @@ class RealtimeEndpoint:
                 # the server is closing: let the writer flush the last frames and the close
                 await asyncio.wait([writer], timeout=_DRAIN_TIMEOUT)
         finally:
-            for task in (reader, writer, timer):
-                task.cancel()
-            for task in (reader, writer, timer):
-                await _reap(task)
+            timer.cancel()
+            sending = conn.sending
+            for task in (reader, writer, sending):
+                if task is not None:
+                    task.cancel()
+            for task in (reader, writer, sending):
+                if task is not None:
+                    await _reap(task)
             conn.unregister_all()
             self.hub.remove_connection(conn)
         if conn.aborted is not None:
@@ -649,6 +879,44 @@ class RealtimeEndpoint:
 
 
 _DRAIN_TIMEOUT = 5.0
+_TIMER_SLACK = 0.001
+
+
+class _Resume:
+    """Awaitable continuing a coroutine that was stepped once outside any task.
+
+    ``step`` is what its first ``send(None)`` yielded (the future it waits on); the
+    task awaiting this resumes it exactly as if it had run the coroutine from the start.
+    """
+
+    __slots__ = ("coro", "step")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], step: Any) -> None:
+        self.coro = coro
+        self.step = step
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coro, step = self.coro, self.step
+        while True:
+            try:
+                value = yield step
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as error:  # noqa: BLE001 - delivered to the coroutine, as a task would
+                try:
+                    step = coro.throw(error)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    step = coro.send(value)
+                except StopIteration:
+                    return
+
+
+async def _finish(coro: Coroutine[Any, Any, None], step: Any) -> None:
+    await _Resume(coro, step)
 
 
 async def _reap(task: asyncio.Task[Any]) -> None:
