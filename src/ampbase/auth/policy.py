@@ -378,6 +378,7 @@ class ModelPolicy:
         auto.update(("_version", "_deleted", "_lastChangedAt"))
         self.auto_fields = frozenset(auto)
         self._roles_by_op: dict[str, tuple[Role, ...]] = {}
+        self._api_key_reads: dict[str, bool] = {}
         self.protected_fields: tuple[str, ...] = self._protected_fields()
         self.owner_projection: tuple[str, ...] = self._owner_projection()
 
@@ -489,7 +490,15 @@ class ModelPolicy:
         Raises ``Not Authorized to access <field> on type <type>`` when no static role admits the
         caller and no owner / dynamic-group filter can be built.
         """
-        if self.bypass(identity):
+        if identity.mode == "apiKey":  # only public API-key roles can admit it: decided once per op
+            public = self._api_key_reads.get(op)
+            if public is None:
+                public = self._api_key_reads[op] = any(
+                    r.mode == "apiKey" and r.strategy is Strategy.PUBLIC for r in self.roles_for(op)
+                )
+            if public:
+                return None
+        elif self.bypass(identity):
             return None
         filters: list[Predicate] = []
         for role in self.roles_for(op):

@@ -207,7 +207,7 @@ class Engine:
     ) -> dict[str, Any]:
         request_id = self.new_request_id()
         try:
-            if not query.strip():
+            if not query or query.isspace():
                 return error_body([GraphQLError("The request has no GraphQL query.")], request_id)
             raw_variables: object = variables
             if raw_variables is not None and not isinstance(raw_variables, Mapping):
@@ -215,13 +215,7 @@ class Engine:
             document = self._document(query)
             if isinstance(document, list):
                 return error_body(document, request_id)
-            operation = get_operation_ast(document, operation_name)
-            if operation is not None and operation.operation is OperationType.SUBSCRIPTION:
-                refusal = RequestError(_SUBSCRIPTION_MESSAGE, error_type="UnsupportedOperation")
-                error = GraphQLError(_SUBSCRIPTION_MESSAGE, operation, original_error=refusal)
-                return error_body([error], request_id)
-            limits = self.limits
-            compiled = self._compiled.get(query)
+            compiled = self._compiled.get(query)  # never a subscription
             if (
                 compiled is not None
                 and self.tracing is None
@@ -231,6 +225,12 @@ class Engine:
                 answer = await self._run_compiled(compiled, document, variables or {}, identity, request_id)
                 if answer is not None:
                     return answer
+            operation = get_operation_ast(document, operation_name)
+            if operation is not None and operation.operation is OperationType.SUBSCRIPTION:
+                refusal = RequestError(_SUBSCRIPTION_MESSAGE, error_type="UnsupportedOperation")
+                error = GraphQLError(_SUBSCRIPTION_MESSAGE, operation, original_error=refusal)
+                return error_body([error], request_id)
+            limits = self.limits
             budget = ResolverBudget(limits.max_resolvers, limits.resolver_limit_message())
             context = RequestContext(identity, request_id, budget=budget)
             result = execute(

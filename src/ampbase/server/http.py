@@ -177,16 +177,17 @@ class GraphQLEndpoint:
         runtime = self.runtime
         client = scope.get("client")
         try:
-            raw_query: bytes = scope.get("query_string", b"")
-            identity = await runtime.authenticator.authenticate(
-                _auth_headers(headers),
-                source_ip=client[0] if client else None,
-                request=RequestFacts(
+            facts = None
+            if b"x-api-key" not in headers:  # what SigV4 and Lambda authorizers look at
+                raw_query: bytes = scope.get("query_string", b"")
+                facts = RequestFacts(
                     method="POST",
                     path=scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or scope["path"],
                     body=body,
                     query_string=raw_query.decode("latin-1"),
-                ),
+                )
+            identity = await runtime.authenticator.authenticate(
+                _auth_headers(headers), source_ip=client[0] if client else None, request=facts
             )
         except AuthenticationError as exc:
             await _respond(
