@@ -469,3 +469,26 @@ def test_acknowledged_writes_survive_a_killed_process(tmp_path: Path) -> None:
 
     stored = asyncio.run(reopen())
     assert {f"{n:06d}" for n in acknowledged} <= stored
+
+
+async def test_reads_are_memory_mapped_unless_turned_off(
+    db_path: Path, opened: list[SQLiteStorage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ampbase.storage.sqlite import default_mmap_size
+
+    storage = await open_at(db_path, conformance_schema(), opened)
+    inline = storage._inline
+    assert inline is not None
+    assert inline.execute("PRAGMA mmap_size").fetchone()[0] == 1024 * 1024 * 1024
+    monkeypatch.setenv("AMPBASE_SQLITE_MMAP_MB", "0")
+    assert default_mmap_size() == 0
+    monkeypatch.setenv("AMPBASE_SQLITE_MMAP_MB", "64")
+    assert default_mmap_size() == 64 * 1024 * 1024
+    monkeypatch.setenv("AMPBASE_SQLITE_MMAP_MB", "lots")
+    with pytest.raises(ConfigError, match="AMPBASE_SQLITE_MMAP_MB"):
+        default_mmap_size()
+    unmapped = SQLiteStorage(db_path.with_name("unmapped.sqlite"), mmap_size=0)
+    await unmapped.open(conformance_schema())
+    opened.append(unmapped)
+    assert unmapped._inline is not None
+    assert unmapped._inline.execute("PRAGMA mmap_size").fetchone()[0] == 0

@@ -98,6 +98,20 @@ _BATCH = 500
 # Primary-key reads of at most this many keys run inline on the event-loop thread:
 # handing a microsecond lookup to a thread costs more than the lookup itself.
 _INLINE_KEYS = 32
+# Bytes of the database file each connection maps into memory (``AMPBASE_SQLITE_MMAP_MB``).
+DEFAULT_MMAP_MB = 1024
+
+
+def default_mmap_size() -> int:
+    """``AMPBASE_SQLITE_MMAP_MB`` (MiB; 0 turns memory-mapped reads off), else 1 GiB."""
+    raw = os.environ.get("AMPBASE_SQLITE_MMAP_MB", "").strip()
+    try:
+        megabytes = int(raw) if raw else DEFAULT_MMAP_MB
+    except ValueError:
+        raise ConfigError(f"AMPBASE_SQLITE_MMAP_MB must be a whole number of MiB, not {raw!r}") from None
+    return max(0, megabytes) * 1024 * 1024
+
+
 # ... and so do pages of at most this many items of a query without a filter: walking an index
 # for at most that many rows (key conditions and ordering always follow an index).
 _INLINE_PAGE = 100
@@ -253,7 +267,9 @@ class _Connection:
             raise StorageError("the SQLite connection is closed")
         return self._db
 
-    def connect(self, path: str, busy_timeout: float, *, writer: bool, any_thread: bool = False) -> None:
+    def connect(
+        self, path: str, busy_timeout: float, *, writer: bool, any_thread: bool = False, mmap_size: int = 0
+    ) -> None:
         db = sqlite3.connect(
             path,
             timeout=busy_timeout,
@@ -272,6 +288,8 @@ class _Connection:
         self.execute("PRAGMA synchronous=FULL")
         self.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         self.execute("PRAGMA foreign_keys=OFF")
+        if mmap_size > 0:
+            self.execute(f"PRAGMA mmap_size={int(mmap_size)}")
 
     def close(self) -> None:
         if self._db is not None:
@@ -469,11 +487,15 @@ class SQLiteStorage:
         *,
         read_connections: int = 2,
         busy_timeout: float = 5.0,
+        mmap_size: int | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self.stats = StorageStats()
         self._read_count = max(1, read_connections)
         self._busy_timeout = busy_timeout
+        # Reads through a memory map instead of a read() per page: at a million rows this is the
+        # difference between index queries as fast as on a small table and ~40 % slower.
+        self._mmap_size = default_mmap_size() if mmap_size is None else mmap_size
         self._writer: _Writer | None = None
         self._readers: list[_Connection] = []
         # Serves small primary-key reads inline, only ever from the event-loop thread;
@@ -575,7 +597,11 @@ class SQLiteStorage:
         self._writer = _Writer(writer)
         try:
             what = f"open of {self.path}"
-            await self._call(writer, what, lambda c: c.connect(self.path, self._busy_timeout, writer=True))
+            await self._call(
+                writer,
+                what,
+                lambda c: c.connect(self.path, self._busy_timeout, writer=True, mmap_size=self._mmap_size),
+            )
             await self._call(writer, what, self._migrate, [t.layout for t in tables.values()])
             readers: list[_Connection] = []
             if self._in_memory:
@@ -586,14 +612,24 @@ class SQLiteStorage:
                     readers.append(reader)
                     self._readers.append(reader)
                     await self._call(
-                        reader, what, lambda c: c.connect(self.path, self._busy_timeout, writer=False)
+                        reader,
+                        what,
+                        lambda c: c.connect(
+                            self.path, self._busy_timeout, writer=False, mmap_size=self._mmap_size
+                        ),
                     )
                 inline = _Connection("sqlite-inline-reader")
                 self._inline = inline
                 await self._call(
                     inline,
                     what,
-                    lambda c: c.connect(self.path, self._busy_timeout, writer=False, any_thread=True),
+                    lambda c: c.connect(
+                        self.path,
+                        self._busy_timeout,
+                        writer=False,
+                        any_thread=True,
+                        mmap_size=self._mmap_size,
+                    ),
                 )
                 await self._call(inline, what, lambda c: c.execute("PRAGMA busy_timeout=0"))
         except BaseException:
