@@ -5,7 +5,7 @@
 ASGI hop, Starlette's request/response objects and the event loop: the ceiling any Python
 GraphQL server on this stack can reach. uvicorn runs with the options ``ampbase serve`` gives
 it (no access log, no server header, httptools) and ``uvicorn.run``'s own event loop choice
-(uvloop when installed; ``ampbase serve`` currently runs on the pure-Python asyncio loop).
+(uvloop, which ``ampbase serve`` uses too).
 
     .venv/bin/python bench/baseline.py --port 18402
 """
