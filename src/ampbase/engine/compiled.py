@@ -53,14 +53,13 @@ from graphql import (
     value_from_ast,
 )
 
-from ampbase.engine.scalars import PASSTHROUGH_SERIALIZERS
+from ampbase.engine.execution import INT, INT_MAX, INT_MIN, PASSTHROUGH, SERIALIZE, TYPENAME, leaf_kind
 
 __all__ = ["CompiledQuery", "compile_query"]
 
-_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
-# Shape kinds
-_TYPENAME, _PASSTHROUGH, _INT, _SERIALIZE, _OBJECT, _LIST, _LEAF_LIST = range(7)
+# Shape kinds: the leaf kinds of ampbase.engine.execution, and
+_OBJECT, _LIST, _LEAF_LIST = SERIALIZE + 1, SERIALIZE + 2, SERIALIZE + 3
 
 # The exact Python type a variable of these input scalars must have to pass through unchanged.
 _VARIABLE_TYPES: dict[str, type] = {
@@ -84,7 +83,7 @@ class _Field(NamedTuple):
     non_null: bool
     shape: tuple[_Field, ...] | None  # object and list-of-object fields
     item_non_null: bool
-    item_kind: int = _PASSTHROUGH  # a list of leaves: how each item is produced
+    item_kind: int = PASSTHROUGH  # a list of leaves: how each item is produced
 
 
 class _Variable(NamedTuple):
@@ -154,7 +153,7 @@ class CompiledQuery:
                     coerced = dict(variables)
                 coerced[variable.name] = value
             elif type(value) is not variable.exact or (
-                variable.exact is int and not _INT_MIN <= cast(int, value) <= _INT_MAX
+                variable.exact is int and not INT_MIN <= cast(int, value) <= INT_MAX
             ):
                 return None
         try:
@@ -176,12 +175,12 @@ class CompiledQuery:
 
 def _leaf(kind: int, exact: type | None, serialize: Callable[[Any], Any] | None, value: Any) -> Any:
     """A non-null leaf value as graphql-core serialises it; _Fallback where unsure."""
-    if kind == _PASSTHROUGH:
+    if kind == PASSTHROUGH:
         if type(value) is not exact:
             raise _Fallback
         return value
-    if kind == _INT:
-        if type(value) is not int or not _INT_MIN <= value <= _INT_MAX:
+    if kind == INT:
+        if type(value) is not int or not INT_MIN <= value <= INT_MAX:
             raise _Fallback
         return value
     assert serialize is not None
@@ -194,22 +193,12 @@ def _leaf(kind: int, exact: type | None, serialize: Callable[[Any], Any] | None,
     return serialized
 
 
-def _leaf_kind(leaf: Any) -> tuple[int, type | None, Callable[[Any], Any] | None]:
-    serialize: Callable[[Any], Any] = leaf.serialize
-    exact = PASSTHROUGH_SERIALIZERS.get(serialize)
-    if exact is not None:
-        return _PASSTHROUGH, exact, None
-    if serialize is GraphQLInt.serialize:
-        return _INT, int, None
-    return _SERIALIZE, None, serialize
-
-
 def _complete_object(shape: tuple[_Field, ...], row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     get = row.get
     for field in shape:
         key, kind, name, exact, serialize, non_null, sub, item_non_null, _ = field
-        if kind == _TYPENAME:
+        if kind == TYPENAME:
             out[key] = name
             continue
         value = get(name)
@@ -217,11 +206,11 @@ def _complete_object(shape: tuple[_Field, ...], row: dict[str, Any]) -> dict[str
             if non_null:
                 raise _Fallback
             out[key] = None
-        elif kind == _PASSTHROUGH:
+        elif kind == PASSTHROUGH:
             if type(value) is not exact:
                 raise _Fallback
             out[key] = value
-        elif kind <= _SERIALIZE:
+        elif kind <= SERIALIZE:
             out[key] = _leaf(kind, exact, serialize, value)
         elif kind == _LEAF_LIST:
             if type(value) is not list:
@@ -273,7 +262,7 @@ def _shape(parent: GraphQLObjectType, selection_set: SelectionSetNode | None) ->
         keys.add(key)
         name = node.name.value
         if name == "__typename":
-            fields.append(_Field(key, _TYPENAME, parent.name, None, None, True, None, False))
+            fields.append(_Field(key, TYPENAME, parent.name, None, None, True, None, False))
             continue
         field_def = parent.fields.get(name)
         if field_def is None or field_def.resolve is not None:
@@ -284,7 +273,7 @@ def _shape(parent: GraphQLObjectType, selection_set: SelectionSetNode | None) ->
         if is_leaf_type(inner):
             if node.selection_set is not None:
                 return None
-            kind, exact, serialize = _leaf_kind(inner)
+            kind, exact, serialize = leaf_kind(inner)
             fields.append(_Field(key, kind, name, exact, serialize, non_null, None, False))
         elif is_object_type(inner):
             if inner.is_type_of is not None:
@@ -300,7 +289,7 @@ def _shape(parent: GraphQLObjectType, selection_set: SelectionSetNode | None) ->
             if is_leaf_type(item_type):
                 if node.selection_set is not None:
                     return None
-                item_kind, exact, serialize = _leaf_kind(item_type)
+                item_kind, exact, serialize = leaf_kind(item_type)
                 leaf_list = _Field(
                     key, _LEAF_LIST, name, exact, serialize, non_null, None, item_non_null, item_kind
                 )

@@ -38,10 +38,23 @@ from graphql.pyutils import AwaitableOrValue, Path
 
 from ampbase.engine.scalars import PASSTHROUGH_SERIALIZERS
 
-__all__ = ["PLAN_CACHE_SIZE", "FastExecutionContext", "FieldPlan", "SelectionPlans", "context_class"]
+__all__ = [
+    "INT",
+    "INT_MAX",
+    "INT_MIN",
+    "PASSTHROUGH",
+    "PLAN_CACHE_SIZE",
+    "SERIALIZE",
+    "TYPENAME",
+    "FastExecutionContext",
+    "FieldPlan",
+    "SelectionPlans",
+    "context_class",
+    "leaf_kind",
+]
 
 PLAN_CACHE_SIZE = 8192
-_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # GraphQL Int
 
 Serializer = Callable[[Any], Any]
 
@@ -110,16 +123,20 @@ def plan_selection(
         if not is_leaf_type(leaf):
             plans.append(FieldPlan(key, RESOLVE, name, nodes, None, None, False))
             continue
-        serialize: Serializer = leaf.serialize
-        exact = PASSTHROUGH_SERIALIZERS.get(serialize)
-        if exact is not None:
-            kind = PASSTHROUGH
-        elif serialize is GraphQLInt.serialize:
-            kind, exact = INT, int
-        else:
-            kind = SERIALIZE
+        kind, exact, serialize = leaf_kind(leaf)
         plans.append(FieldPlan(key, kind, name, nodes, serialize, exact, non_null))
     return tuple(plans)
+
+
+def leaf_kind(leaf: Any) -> tuple[int, type | None, Serializer | None]:
+    """``(kind, exact, serialize)`` for a scalar or enum type: how its values reach the response."""
+    serialize: Serializer = leaf.serialize
+    exact = PASSTHROUGH_SERIALIZERS.get(serialize)
+    if exact is not None:
+        return PASSTHROUGH, exact, None
+    if serialize is GraphQLInt.serialize:
+        return INT, int, None
+    return SERIALIZE, None, serialize
 
 
 class FastExecutionContext(ExecutionContext):
@@ -168,7 +185,7 @@ class FastExecutionContext(ExecutionContext):
                     if not non_null:
                         results[key] = None
                         continue
-                elif type(value) is exact and (kind == PASSTHROUGH or _INT_MIN <= value <= _INT_MAX):  # type: ignore[operator]
+                elif type(value) is exact and (kind == PASSTHROUGH or INT_MIN <= value <= INT_MAX):  # type: ignore[operator]
                     results[key] = value
                     continue
                 elif kind == SERIALIZE and serialize is not None:
