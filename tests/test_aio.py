@@ -101,3 +101,30 @@ async def test_work_may_handle_a_cancellation_and_go_on() -> None:
     await asyncio.sleep(0.01)
     event.set()
     assert await task == "finished anyway"
+
+
+async def test_closing_the_caller_closes_the_work() -> None:
+    cleaned: list[str] = []
+
+    async def waits() -> None:
+        try:
+            await asyncio.sleep(10)
+        finally:
+            cleaned.append("closed")
+
+    outer = within(waits(), None)
+    outer.send(None)  # now waiting inside the work
+    outer.close()
+    assert cleaned == ["closed"]
+
+
+async def test_resume_finishes_a_coroutine_stepped_outside_a_task() -> None:
+    from ampbase.aio import resume
+
+    async def two_steps() -> str:
+        await asyncio.sleep(0.001)
+        return "done"
+
+    coro = two_steps()
+    step = coro.send(None)
+    assert await resume(coro, step) == "done"

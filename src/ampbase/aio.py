@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Coroutine, Generator
 from typing import Any, TypeVar
 
-__all__ = ["within"]
+__all__ = ["resume", "within"]
 
 T = TypeVar("T")
 
@@ -27,28 +27,35 @@ async def within(coro: Coroutine[Any, Any, T], seconds: float | None) -> T:
     except StopIteration as done:
         result: T = done.value
         return result
-    except BaseException:
-        coro.close()
-        raise
     async with asyncio.timeout(seconds or None):
-        resumed: T = await _Resumed(coro, step)
-        return resumed
+        return await resume(coro, step)
+
+
+async def resume(coro: Coroutine[Any, Any, T], step: Any) -> T:
+    """Finish ``coro``, which was stepped once outside a task and yielded ``step``.
+
+    The awaiting task drives it from there exactly as if it had run it from the start: the
+    future it waits on goes to the task, cancellation is thrown into it, its result comes back.
+    """
+    resumed: T = await _Resumed(coro, step)
+    return resumed
 
 
 class _Resumed:
-    """The rest of a coroutine that already yielded ``step`` (a future for the running task)."""
-
     __slots__ = ("coro", "step")
 
     def __init__(self, coro: Coroutine[Any, Any, Any], step: Any) -> None:
         self.coro = coro
         self.step = step
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, Any, Any]:
         coro, step = self.coro, self.step
         while True:
             try:
-                yield step
+                value = yield step
+            except GeneratorExit:  # the awaiting coroutine is being closed: close this one too
+                coro.close()
+                raise
             except BaseException as exc:  # noqa: BLE001 - the task threw into us (cancellation): forward it
                 try:
                     step = coro.throw(exc)
@@ -56,6 +63,6 @@ class _Resumed:
                     return done.value
                 continue
             try:
-                step = coro.send(None)
+                step = coro.send(value)
             except StopIteration as done:
                 return done.value

@@ -46,7 +46,7 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import Coroutine, Generator, Hashable, Mapping
+from collections.abc import Coroutine, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -55,6 +55,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ampbase.aio import resume
 from ampbase.auth.credentials import RequestFacts
 from ampbase.engine.engine import Engine
 from ampbase.engine.identity import Identity
@@ -882,41 +883,8 @@ _DRAIN_TIMEOUT = 5.0
 _TIMER_SLACK = 0.001
 
 
-class _Resume:
-    """Awaitable continuing a coroutine that was stepped once outside any task.
-
-    ``step`` is what its first ``send(None)`` yielded (the future it waits on); the
-    task awaiting this resumes it exactly as if it had run the coroutine from the start.
-    """
-
-    __slots__ = ("coro", "step")
-
-    def __init__(self, coro: Coroutine[Any, Any, None], step: Any) -> None:
-        self.coro = coro
-        self.step = step
-
-    def __await__(self) -> Generator[Any, Any, None]:
-        coro, step = self.coro, self.step
-        while True:
-            try:
-                value = yield step
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as error:  # noqa: BLE001 - delivered to the coroutine, as a task would
-                try:
-                    step = coro.throw(error)
-                except StopIteration:
-                    return
-            else:
-                try:
-                    step = coro.send(value)
-                except StopIteration:
-                    return
-
-
 async def _finish(coro: Coroutine[Any, Any, None], step: Any) -> None:
-    await _Resume(coro, step)
+    await resume(coro, step)
 
 
 async def _reap(task: asyncio.Task[Any]) -> None:
