@@ -13,6 +13,7 @@ import { Amplify } from 'aws-amplify';
 import { decodeJWT } from 'aws-amplify/auth';
 import { generateClient } from 'aws-amplify/data';
 import { Hub } from 'aws-amplify/utils';
+import { errorsOf, plain, sleep, until } from './support.mjs';
 
 function argv(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,9 +60,6 @@ Amplify.configure(outputs, {
 });
 
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
-const errorsOf = (result) =>
-  (result.errors ?? []).map((e) => ({ errorType: e.errorType ?? null, message: e.message }));
 const parsed = (json) => (typeof json === 'string' ? JSON.parse(json) : plain(json));
 const outcome = (result) => ({ data: plain(result.data), errors: errorsOf(result) });
 // A request the server refused with HTTP 401: the client renames the error 'Unauthorized' when the
@@ -74,20 +72,11 @@ const refusal = (result) => ({
     hasRecoverySuggestion: Boolean(e.recoverySuggestion),
   })),
 });
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const strip = (items) => items.filter((c) => c?.startsWith(run)).map((c) => c.slice(run.length + 1));
 let acks = 0;
 Hub.listen('api', ({ payload }) => {
   if (payload.event === 'Subscription ack') acks += 1;
 });
-
-async function until(predicate, what, ms = 20000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function as(name, fn) {
   const before = user;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { Amplify } from 'aws-amplify';
 import { generateClient } from 'aws-amplify/data';
 import { Hub } from 'aws-amplify/utils';
+import { plain } from './support.mjs';
 
 function argv(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,7 +21,6 @@ Amplify.configure(JSON.parse(fs.readFileSync(argv('outputs', 'amplify_outputs.js
 const client = generateClient();
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
 const errorsOf = (result) =>
   (result.errors ?? []).map((e) => ({ errorType: e.errorType ?? null, message: e.message, errorInfo: e.errorInfo ?? null }));
 

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import { Amplify } from 'aws-amplify';
 import { generateClient } from 'aws-amplify/data';
+import { errorsOf, plain } from './support.mjs';
 
 const argv = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,8 +18,6 @@ const argv = (name, dflt) => {
 
 Amplify.configure(JSON.parse(fs.readFileSync(argv('outputs', 'amplify_outputs.json'), 'utf8')));
 const client = generateClient();
-const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
-const errorsOf = (result) => (result.errors ?? []).map((e) => ({ errorType: e.errorType ?? null, message: e.message }));
 
 const scenarios = {
   async 'create-list'() {

@@ -6,6 +6,7 @@
 // Prints one {"ok": true, "result": ...} or {"ok": false, "error": ...}.
 import fs from 'node:fs';
 import { createClient } from 'graphql-ws';
+import { sleep, until } from './support.mjs';
 
 function argv(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,15 +19,6 @@ const httpUrl = outputs.data.url;
 const apiKey = outputs.data.api_key;
 const wsUrl = `${httpUrl.replace(/^https:/, 'wss:')}/realtime`;
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(predicate, what, ms = 20000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function graphql(query, variables, key = apiKey) {
   const response = await fetch(httpUrl, {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { Amplify } from 'aws-amplify-65';
 import { generateClient } from 'aws-amplify-65/data';
 import { Hub } from 'aws-amplify-65/utils';
+import { plain, sleep, until } from './support.mjs';
 
 function argv(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,8 +21,6 @@ const outputs = JSON.parse(fs.readFileSync(argv('outputs', 'amplify_outputs.json
 Amplify.configure(outputs);
 const client = generateClient();
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let acks = 0;
 Hub.listen('api', ({ payload }) => {
   if (payload.event === 'Subscription ack') acks += 1;
@@ -34,14 +33,6 @@ globalThis.WebSocket = class extends NativeWebSocket {
     urls.push(String(url));
   }
 };
-
-async function until(predicate, what, ms = 20000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const scenarios = {
   async onCreate() {

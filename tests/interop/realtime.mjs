@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { Amplify } from 'aws-amplify';
 import { generateClient } from 'aws-amplify/data';
 import { Hub } from 'aws-amplify/utils';
+import { plain, sleep, until } from './support.mjs';
 
 function argv(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,9 +21,7 @@ Amplify.configure(outputs);
 const client = generateClient();
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
 const phase = (name, extra = {}) => console.log(JSON.stringify({ phase: name, ...extra }));
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Hub bookkeeping shared by the scenarios.
 const states = [];
@@ -31,14 +30,6 @@ Hub.listen('api', ({ payload }) => {
   if (payload.event === 'ConnectionStateChange') states.push(payload.data.connectionState);
   if (payload.event === 'Subscription ack') acks += 1;
 });
-
-async function until(predicate, what, ms = 20000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 // Subscribe and collect what the app sees: next(record) and error(e).
 function collect(observable) {

@@ -9,6 +9,7 @@ import { Amplify } from 'aws-amplify';
 import { decodeJWT } from 'aws-amplify/auth';
 import { generateClient } from 'aws-amplify/data';
 import { Hub } from 'aws-amplify/utils';
+import { errorsOf, plain, sleep, until } from './support.mjs';
 
 function argv(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,9 +30,6 @@ Amplify.configure(outputs, {
 });
 const client = generateClient({ authMode: 'apiKey' });
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
-const errorsOf = (result) => (result.errors ?? []).map((e) => ({ errorType: e.errorType ?? null, message: e.message }));
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let acks = 0;
 let sockets = 0;
 Hub.listen('api', ({ payload }) => {
@@ -44,14 +42,6 @@ globalThis.WebSocket = class extends NativeWebSocket {
     sockets += 1;
   }
 };
-
-async function until(predicate, what, ms = 20000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const scenarios = {
   async twoModes() {

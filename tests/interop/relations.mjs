@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { Amplify } from 'aws-amplify';
 import { generateClient } from 'aws-amplify/data';
+import { plain } from './support.mjs';
 
 function argv(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,7 +20,6 @@ Amplify.configure(JSON.parse(fs.readFileSync(argv('outputs', 'amplify_outputs.js
 const client = generateClient();
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
 const errorsOf = (...results) =>
   results.flatMap((r) => (r.errors ?? []).map((e) => ({ errorType: e.errorType ?? null, message: e.message })));
 

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { Amplify } from 'aws-amplify';
 import { generateClient } from 'aws-amplify/data';
 import { Hub } from 'aws-amplify/utils';
+import { sleep } from './support.mjs';
 
 function argv(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,7 +24,6 @@ const mode = process.argv[2];
 Amplify.configure(JSON.parse(fs.readFileSync(argv('outputs', 'amplify_outputs.json'), 'utf8')));
 const client = generateClient();
 const run = argv('run', 'run');
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let acks = 0;
 Hub.listen('api', ({ payload }) => {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { Amplify } from 'aws-amplify';
 import { generateClient } from 'aws-amplify/data';
 import { Hub } from 'aws-amplify/utils';
+import { errorsOf, plain } from './support.mjs';
 
 function argv(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,8 +24,6 @@ const client = generateClient();
 const run = argv('run', `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`);
 
 // Records carry lazy-loader functions; JSON drops them.
-const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
-const errorsOf = (result) => (result.errors ?? []).map((e) => ({ errorType: e.errorType ?? null, message: e.message }));
 
 async function inBatches(items, size, fn) {
   const results = [];
