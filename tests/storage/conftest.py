@@ -34,6 +34,12 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a SQLite-only test keeps its database."""
+    return tmp_path / "app.sqlite"
+
+
 def create_storage(backend: str, directory: Path, name: str) -> StorageAdapter:
     """A new (unopened) adapter of ``backend``; the same ``name`` = the same database."""
     if backend == "sqlite":

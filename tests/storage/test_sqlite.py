@@ -30,16 +30,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "app.sqlite"
-
-
-@pytest.fixture
 async def opened(db_path: Path) -> AsyncIterator[list[SQLiteStorage]]:
     """Adapters opened by a test; all closed at its end."""
     adapters: list[SQLiteStorage] = []

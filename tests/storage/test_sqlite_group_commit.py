@@ -25,16 +25,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "app.sqlite"
-
-
-@pytest.fixture
 async def storage(db_path: Path) -> AsyncIterator[SQLiteStorage]:
     adapter = SQLiteStorage(db_path)
     await adapter.open(conformance_schema())
